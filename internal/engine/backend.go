@@ -34,6 +34,13 @@ type SpecialPaths interface {
 	Special(path string) (sudo, unauthenticated bool)
 }
 
+// TokenCleaner is implemented by engines that keep state per token
+// (cubbyhole). Core calls TokenRevoked for every revoked token, with the
+// token's Caller.TokenID, so that state goes with the token.
+type TokenCleaner interface {
+	TokenRevoked(ctx context.Context, tokenID string) error
+}
+
 // Env is what a mount is given when it is created. It holds no pointer back
 // to core: engines reach storage, time and randomness only through it.
 type Env struct {

@@ -123,12 +123,18 @@ func (p *Path) match(path string, vars map[string]string) bool {
 	return path == ""
 }
 
+// route finds the first Path matching path. A trailing slash, which core
+// adds to every list, is dropped if only the bare path has a route
+// ("policies/acl/" lists through "policies/acl").
 func (m *Mux) route(path string) (*Path, map[string]string) {
 	for _, p := range m.paths {
 		vars := make(map[string]string, 2)
 		if p.match(path, vars) {
 			return p, vars
 		}
+	}
+	if trimmed, ok := strings.CutSuffix(path, "/"); ok && trimmed != "" {
+		return m.route(trimmed)
 	}
 	return nil, nil
 }

@@ -24,7 +24,7 @@ const (
 // read-only except for Vars, which the Mux sets.
 type Request struct {
 	// ID is the request's unique ID, echoed as request_id.
-	ID string
+	ID        string
 	Operation Operation
 	// Path is relative to the mount ("data/app/db" for secret/data/app/db).
 	Path string

@@ -1,0 +1,176 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/wardsec/ward/api"
+	"github.com/wardsec/ward/client"
+)
+
+func init() {
+	register(&command{
+		name:     "login",
+		synopsis: "Authenticate and save the token for later commands",
+		usage: `Usage: ward login [flags] [TOKEN]
+       ward login -method=userpass [flags] username=NAME [password=PASSWORD]
+
+  Authenticates to the server and saves the resulting token in ~/.ward-token
+  (mode 0600), where later commands find it. WARD_TOKEN, when set, still
+  takes precedence over the saved token.
+
+  With the token method (the default) the token is checked with a lookup
+  before it is saved. Without TOKEN, ward prompts for it without echoing
+  (or reads a line from stdin when stdin is not a terminal); "-" reads it
+  from stdin too.
+
+  With -method=userpass, ward logs in at auth/<path>/login/<username> and
+  prompts for the password when it is not given.
+
+Examples:
+  $ ward login
+  Token (will be hidden):
+  $ ward login -method=userpass username=alice`,
+		run: runLogin,
+	})
+}
+
+func runLogin(c *cmd, args []string) int {
+	method := c.fs.String("method", "token", "auth method: token or userpass")
+	path := c.fs.String("path", "", "mount path of the auth method (default: the method's name)")
+	noStore := c.fs.Bool("no-store", false, "do not save the token; just print it")
+	field := c.fs.String("field", "", "print only this field (for example token)")
+	if !c.parse(args, 0, -1) {
+		return c.code
+	}
+	cl, err := c.client()
+	if err != nil {
+		return c.fail(err)
+	}
+	var auth *api.Auth
+	switch *method {
+	case "token":
+		auth, err = c.loginToken(cl)
+	case "userpass":
+		auth, err = c.loginUserpass(cl, firstNonEmpty(*path, "userpass"))
+	default:
+		return c.usage("login method %q is not supported yet; use -method=token or -method=userpass", *method)
+	}
+	if err != nil {
+		var ue usageErr
+		if errors.As(err, &ue) {
+			return c.usage("%v", err)
+		}
+		return c.fail(err)
+	}
+
+	if !*noStore {
+		if _, err := writeTokenFile(auth.ClientToken); err != nil {
+			return c.fail(err)
+		}
+		if env("TOKEN") != "" {
+			fmt.Fprintln(c.stderr, "warning: WARD_TOKEN (or VAULT_TOKEN) is set and takes precedence over the saved token; unset it to use this login")
+		}
+	}
+	if *field != "" {
+		return c.printField(&api.Secret{Auth: auth}, *field)
+	}
+	if c.format == "json" {
+		return c.printJSON(&api.Secret{Auth: auth})
+	}
+	if *noStore {
+		fmt.Fprint(c.stdout, "Success! You are authenticated. The token was not saved (-no-store).\n\n")
+	} else {
+		fmt.Fprint(c.stdout, "Success! You are now authenticated. The token below is saved in ~/.ward-token\nand used by later commands; you do not need to run \"ward login\" again.\n\n")
+	}
+	kvTable(c.stdout, authRows(auth))
+	return exitOK
+}
+
+// usageErr marks login errors that are the caller's fault.
+type usageErr string
+
+func (e usageErr) Error() string { return string(e) }
+
+func (c *cmd) loginToken(cl *client.Client) (*api.Auth, error) {
+	if len(c.args) > 1 {
+		return nil, usageErr("the token method takes one TOKEN argument")
+	}
+	tok := ""
+	if len(c.args) == 1 && c.args[0] != "-" {
+		tok = c.args[0]
+	} else {
+		var err error
+		if tok, err = c.readSecret("Token (will be hidden): "); err != nil {
+			return nil, err
+		}
+	}
+	if tok == "" {
+		return nil, usageErr("no token given")
+	}
+	sec, err := cl.WithToken(tok).WithWrapTTL("").Tokens().LookupSelf(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("check token: %w", err)
+	}
+	return authFromLookup(tok, sec), nil
+}
+
+// authFromLookup builds the auth block a lookup describes.
+func authFromLookup(tok string, sec *api.Secret) *api.Auth {
+	var d struct {
+		Accessor         string            `json:"accessor"`
+		Policies         []string          `json:"policies"`
+		IdentityPolicies []string          `json:"identity_policies"`
+		Meta             map[string]string `json:"meta"`
+		TTL              json.Number       `json:"ttl"`
+		Renewable        bool              `json:"renewable"`
+		EntityID         string            `json:"entity_id"`
+		Type             string            `json:"type"`
+		Orphan           bool              `json:"orphan"`
+	}
+	_ = client.DecodeData(sec, &d) // best effort: the token is valid either way
+	ttl, _ := d.TTL.Int64()
+	return &api.Auth{
+		ClientToken:      tok,
+		Accessor:         d.Accessor,
+		Policies:         d.Policies,
+		TokenPolicies:    d.Policies,
+		IdentityPolicies: d.IdentityPolicies,
+		Metadata:         d.Meta,
+		LeaseDuration:    ttl,
+		Renewable:        d.Renewable,
+		EntityID:         d.EntityID,
+		TokenType:        d.Type,
+		Orphan:           d.Orphan,
+	}
+}
+
+func (c *cmd) loginUserpass(cl *client.Client, mount string) (*api.Auth, error) {
+	p := &dataParser{stdin: c.stdin}
+	data, err := p.parse(c.args)
+	if err != nil {
+		return nil, usageErr(err.Error())
+	}
+	user, _ := data["username"].(string)
+	if user == "" {
+		return nil, usageErr("userpass login needs username=NAME")
+	}
+	pass, _ := data["password"].(string)
+	if pass == "" {
+		if pass, err = c.readSecret("Password (will be hidden): "); err != nil {
+			return nil, err
+		}
+	}
+	path := "auth/" + strings.Trim(mount, "/") + "/login/" + user
+	sec, err := cl.Login(context.Background(), path, map[string]any{"password": pass})
+	if err != nil {
+		return nil, err
+	}
+	if sec.Auth == nil {
+		return nil, fmt.Errorf("login at %s: the response is wrapped; unwrap it with `ward unwrap`", path)
+	}
+	return sec.Auth, nil
+}

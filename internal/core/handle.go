@@ -1,0 +1,197 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/wardsec/ward/internal/engine"
+	"github.com/wardsec/ward/internal/policy"
+	"github.com/wardsec/ward/internal/token"
+)
+
+// Handle runs one API request through the pipeline: seal check, routing,
+// token, existence check, ACL, use count, engine, response wrapping.
+//
+// req.Path is the full path without "/v1/" ("secret/data/app"). POST and
+// PUT arrive as OpUpdate; Handle turns them into OpCreate when the engine's
+// existence check says the target is missing. Handle returns (nil, nil) when
+// the engine had nothing to answer.
+func (c *Core) Handle(ctx context.Context, req *engine.Request) (*engine.Response, error) {
+	s, err := c.state()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPath(req.Path); err != nil {
+		return nil, err
+	}
+	if req.Operation == engine.OpList && !strings.HasSuffix(req.Path, "/") {
+		req.Path += "/"
+	}
+
+	m, mountPath, routed := s.router.Match(req.Path)
+	rel := ""
+	sudoPath, unauth := false, false
+	if routed {
+		rel = strings.TrimPrefix(req.Path, mountPath)
+		if mountPath == req.Path+"/" {
+			rel = ""
+		}
+		if m.special != nil {
+			sudoPath, unauth = m.special.Special(rel)
+		}
+	}
+
+	entry, err := c.authenticate(ctx, s, req.ClientToken)
+	if err != nil && !unauth {
+		return nil, err
+	}
+	if !routed {
+		if entry != nil && isRoot(entry) {
+			return nil, engine.Errorf(engine.ErrUnsupportedPath, "no handler for route %q. route entry not found.", req.Path)
+		}
+		return nil, engine.ErrPermissionDenied
+	}
+
+	ereq := *req
+	ereq.Path = rel
+	ereq.MountPath = mountPath
+	if ereq.Operation == engine.OpUpdate && m.exists != nil {
+		found, supported, err := m.exists.Exists(ctx, &ereq)
+		if err != nil {
+			return nil, err
+		}
+		if supported && !found {
+			ereq.Operation = engine.OpCreate
+		}
+	}
+
+	var exhausted bool
+	if entry != nil {
+		caller, err := c.authorize(s, entry, &ereq, req.Path, sudoPath, unauth)
+		if err != nil {
+			return nil, err
+		}
+		ereq.Caller = caller
+		if entry.NumUses > 0 {
+			if exhausted, err = s.tokens.Use(ctx, entry); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	resp, err := m.backend.Handle(ctx, &ereq)
+	if exhausted {
+		if rerr := s.tokens.Revoke(ctx, entry.ID); rerr != nil {
+			c.log.Warn("core: revoke used-up token", "accessor", entry.Accessor, "error", rerr)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if resp == nil {
+		return nil, nil
+	}
+	if resp.MountType == "" {
+		resp.MountType = m.entry.Type
+	}
+	if req.WrapTTL > 0 && resp.Raw == nil && resp.WrapInfo == nil {
+		return c.wrap(ctx, s, req, resp)
+	}
+	return resp, nil
+}
+
+// checkPath refuses paths that try to climb out of their mount.
+func checkPath(p string) error {
+	for _, seg := range strings.Split(p, "/") {
+		if seg == ".." {
+			return engine.BadRequest("path cannot contain parent references")
+		}
+	}
+	return nil
+}
+
+// authenticate looks up the client token. An empty, unknown or expired
+// token is permission denied.
+func (c *Core) authenticate(ctx context.Context, s *unsealed, raw string) (*token.Entry, error) {
+	if raw == "" {
+		return nil, engine.ErrPermissionDenied
+	}
+	e, err := s.tokens.Lookup(ctx, raw)
+	if errors.Is(err, token.ErrNotFound) {
+		return nil, engine.Errorf(engine.ErrPermissionDenied, "permission denied")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func isRoot(e *token.Entry) bool {
+	for _, p := range e.Policies {
+		if p == PolicyRoot {
+			return true
+		}
+	}
+	return false
+}
+
+// authorize checks the token's policies for the operation on fullPath and
+// returns the Caller the engine sees. Unauthenticated paths only record
+// the caller.
+func (c *Core) authorize(s *unsealed, e *token.Entry, req *engine.Request, fullPath string, sudoPath, unauth bool) (*engine.Caller, error) {
+	caller := &engine.Caller{
+		TokenID:     e.ID,
+		Accessor:    e.Accessor,
+		Policies:    e.Policies,
+		EntityID:    e.EntityID,
+		DisplayName: e.DisplayName,
+		Meta:        e.Meta,
+		Root:        isRoot(e),
+	}
+	if caller.Root {
+		caller.Sudo = true
+		return caller, nil
+	}
+	acl, err := s.policies.acl(e.Policies, e.EntityID)
+	if err != nil {
+		return nil, err
+	}
+	need, ok := capabilityFor(req.Operation)
+	if !ok {
+		if unauth || req.Operation == engine.OpHelp {
+			return caller, nil
+		}
+		return nil, engine.ErrPermissionDenied
+	}
+	res := acl.Allowed(policy.Check{
+		Path:     fullPath,
+		Op:       need,
+		NeedSudo: sudoPath,
+		Params:   req.Data,
+		WrapTTL:  req.WrapTTL,
+	})
+	caller.Sudo = res.RootPrivs
+	if !res.Allowed && !unauth {
+		return nil, engine.Errorf(engine.ErrPermissionDenied, "permission denied")
+	}
+	return caller, nil
+}
+
+func capabilityFor(op engine.Operation) (policy.Capability, bool) {
+	switch op {
+	case engine.OpRead:
+		return policy.Read, true
+	case engine.OpCreate:
+		return policy.Create, true
+	case engine.OpUpdate:
+		return policy.Update, true
+	case engine.OpPatch:
+		return policy.Patch, true
+	case engine.OpDelete:
+		return policy.Delete, true
+	case engine.OpList:
+		return policy.List, true
+	}
+	return 0, false
+}

@@ -1,0 +1,109 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/wardsec/ward/internal/engine"
+	"github.com/wardsec/ward/internal/storage"
+	"github.com/wardsec/ward/internal/token"
+)
+
+// setup builds the unsealed state: mount tables, policies, the token store
+// and every mounted engine. The barrier must be unsealed.
+func (c *Core) setup(ctx context.Context) (*unsealed, error) {
+	s := &unsealed{stop: make(chan struct{})}
+	var err error
+	if s.mounts, err = c.loadMounts(ctx); err != nil {
+		return nil, err
+	}
+	if s.policies, err = loadPolicies(ctx, c.barrier); err != nil {
+		return nil, err
+	}
+	s.tokens, err = token.New(ctx, storage.Sub(c.barrier, "sys/token/"), token.Options{
+		Now:        c.opts.Now,
+		Rand:       c.opts.Rand,
+		DefaultTTL: c.opts.DefaultLeaseTTL,
+		MaxTTL:     c.opts.MaxLeaseTTL,
+		OnRevoke: func(ctx context.Context, e *token.Entry) error {
+			return c.tokenRevoked(ctx, s, e)
+		},
+		PolicyExists: func(_ context.Context, name string) (bool, error) {
+			return c.policyExists(s, name), nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if s.router, err = c.buildRouter(ctx, s); err != nil {
+		return nil, err
+	}
+	s.clusterID = c.loadClusterID(ctx)
+	return s, nil
+}
+
+// tokenRevoked lets every engine that keeps per-token state drop it.
+func (c *Core) tokenRevoked(ctx context.Context, s *unsealed, e *token.Entry) error {
+	if s.router == nil {
+		return nil
+	}
+	for _, p := range s.router.Paths() {
+		m, ok := s.router.Get(p)
+		if !ok {
+			continue
+		}
+		if tc, ok := m.backend.(engine.TokenCleaner); ok {
+			if err := tc.TokenRevoked(ctx, e.ID); err != nil {
+				return fmt.Errorf("revoke token state in %s: %w", p, err)
+			}
+		}
+	}
+	return nil
+}
+
+// startBackground runs the periodic jobs of an unsealed server.
+func (c *Core) startBackground(s *unsealed) {
+	s.done.Add(1)
+	go func() {
+		defer s.done.Done()
+		t := time.NewTicker(c.opts.TidyInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.stop:
+				return
+			case <-t.C:
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				if n, err := s.tokens.Tidy(ctx); err != nil {
+					c.log.Warn("core: revoke expired tokens", "error", err)
+				} else if n > 0 {
+					c.log.Debug("core: revoked expired tokens", "count", n)
+				}
+				cancel()
+			}
+		}
+	}()
+}
+
+// teardown stops background work and closes engines that hold resources.
+func (c *Core) teardown(s *unsealed) {
+	select {
+	case <-s.stop:
+	default:
+		close(s.stop)
+	}
+	s.done.Wait()
+	if s.router == nil {
+		return
+	}
+	for _, p := range s.router.Paths() {
+		if m, ok := s.router.Get(p); ok {
+			if cl, ok := m.backend.(interface{ Close() error }); ok {
+				if err := cl.Close(); err != nil {
+					c.log.Warn("core: close mount", "path", p, "error", err)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,178 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/wardsec/ward/api"
+	"github.com/wardsec/ward/internal/engine"
+)
+
+// serveLifecycle answers the bare endpoints that work while sealed. It
+// reports whether path was one of them.
+func (h *Handler) serveLifecycle(w http.ResponseWriter, r *http.Request, path string) bool {
+	switch path {
+	case "sys/init":
+		h.serveInit(w, r)
+	case "sys/seal-status":
+		if !allowMethods(w, r, http.MethodGet) {
+			return true
+		}
+		st, err := h.core.SealStatus(r.Context())
+		if err != nil {
+			h.writeError(w, "", err)
+			return true
+		}
+		writeJSON(w, http.StatusOK, st)
+	case "sys/unseal":
+		h.serveUnseal(w, r)
+	case "sys/health":
+		h.serveHealth(w, r)
+	case "sys/leader":
+		if !allowMethods(w, r, http.MethodGet) {
+			return true
+		}
+		writeJSON(w, http.StatusOK, api.Leader{})
+	default:
+		return false
+	}
+	return true
+}
+
+func allowMethods(w http.ResponseWriter, r *http.Request, methods ...string) bool {
+	for _, m := range methods {
+		if r.Method == m {
+			return true
+		}
+	}
+	writeErrors(w, http.StatusMethodNotAllowed, "unsupported method "+r.Method)
+	return false
+}
+
+func (h *Handler) serveInit(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		ok, err := h.core.Initialized(r.Context())
+		if err != nil {
+			h.writeError(w, "", err)
+			return
+		}
+		writeJSON(w, http.StatusOK, api.InitStatus{Initialized: ok})
+	case http.MethodPut, http.MethodPost:
+		data, err := h.readBody(r)
+		if err != nil {
+			h.writeError(w, "", err)
+			return
+		}
+		in, _, err := engine.Decode[api.InitRequest](data)
+		if err != nil {
+			h.writeError(w, "", err)
+			return
+		}
+		resp, err := h.core.Init(r.Context(), in)
+		if err != nil {
+			h.writeError(w, "", err)
+			return
+		}
+		writeJSON(w, http.StatusOK, resp)
+	default:
+		allowMethods(w, r, http.MethodGet, http.MethodPut, http.MethodPost)
+	}
+}
+
+func (h *Handler) serveUnseal(w http.ResponseWriter, r *http.Request) {
+	if !allowMethods(w, r, http.MethodPut, http.MethodPost) {
+		return
+	}
+	data, err := h.readBody(r)
+	if err != nil {
+		h.writeError(w, "", err)
+		return
+	}
+	in, _, err := engine.Decode[api.UnsealRequest](data)
+	if err != nil {
+		h.writeError(w, "", err)
+		return
+	}
+	var st *api.SealStatus
+	switch {
+	case in.Reset:
+		st, err = h.core.ResetUnseal(r.Context())
+	case in.Key == "":
+		err = engine.BadRequest("'key' must be specified in request body as JSON, or 'reset' set to true")
+	default:
+		st, err = h.core.Unseal(r.Context(), in.Key)
+	}
+	if err != nil {
+		h.writeError(w, "", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+// healthCodes are the query parameters that choose sys/health's status.
+var healthCodes = []string{
+	"activecode", "standbycode", "drsecondarycode", "performancestandbycode",
+	"sealedcode", "uninitcode", "haunhealthycode", "removedcode",
+}
+
+func (h *Handler) serveHealth(w http.ResponseWriter, r *http.Request) {
+	if !allowMethods(w, r, http.MethodGet, http.MethodHead) {
+		return
+	}
+	q := r.URL.Query()
+	codes := map[string]int{
+		"activecode": http.StatusOK, "sealedcode": http.StatusServiceUnavailable,
+		"uninitcode": http.StatusNotImplemented,
+	}
+	for _, name := range healthCodes {
+		v := q.Get(name)
+		if v == "" {
+			continue
+		}
+		code, err := strconv.Atoi(v)
+		if err != nil || code < 100 || code > 599 {
+			writeErrors(w, http.StatusBadRequest, "invalid "+name+": must be an HTTP status code")
+			return
+		}
+		codes[name] = code
+	}
+	for _, name := range []string{"standbyok", "perfstandbyok"} {
+		if v := q.Get(name); v != "" {
+			if _, err := strconv.ParseBool(v); err != nil {
+				writeErrors(w, http.StatusBadRequest, "invalid "+name+": must be a boolean")
+				return
+			}
+		}
+	}
+
+	st, err := h.core.SealStatus(r.Context())
+	if err != nil {
+		h.writeError(w, "", err)
+		return
+	}
+	body := api.Health{
+		Initialized:                st.Initialized,
+		Sealed:                     st.Sealed,
+		ReplicationPerformanceMode: "disabled",
+		ReplicationDRMode:          "disabled",
+		ServerTimeUTC:              time.Now().Unix(),
+		Version:                    api.Version,
+		ClusterName:                st.ClusterName,
+		ClusterID:                  st.ClusterID,
+	}
+	status := codes["activecode"]
+	switch {
+	case !st.Initialized:
+		status = codes["uninitcode"]
+	case st.Sealed:
+		status = codes["sealedcode"]
+	}
+	if r.Method == http.MethodHead {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		return
+	}
+	writeJSON(w, status, body)
+}

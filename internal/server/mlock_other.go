@@ -1,0 +1,9 @@
+//go:build !linux
+
+package server
+
+import "errors"
+
+func lockMemory() error {
+	return errors.New("memory locking is not supported on this platform")
+}

@@ -1,0 +1,202 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wardsec/ward/internal/config"
+	"github.com/wardsec/ward/internal/core"
+	"github.com/wardsec/ward/internal/engine"
+	"github.com/wardsec/ward/internal/engine/cubbyhole"
+	"github.com/wardsec/ward/internal/engine/kv"
+	"github.com/wardsec/ward/internal/httpapi"
+	"github.com/wardsec/ward/internal/storage"
+	"github.com/wardsec/ward/internal/storage/bolt"
+	"github.com/wardsec/ward/internal/storage/inmem"
+	"github.com/wardsec/ward/internal/sys"
+)
+
+// Server is a running Ward server.
+type Server struct {
+	Core *core.Core
+
+	log      *slog.Logger
+	level    *slog.LevelVar
+	closer   io.Closer // storage, if it holds a file
+	servers  []*http.Server
+	certs    []*certReloader
+	addrs    []net.Addr
+	serveErr chan error
+	wg       sync.WaitGroup
+}
+
+// engines is the catalog of secret engines by mount type.
+func engines() map[string]engine.Factory {
+	return map[string]engine.Factory{
+		"kv":        kv.Factory,
+		"cubbyhole": cubbyhole.Factory,
+	}
+}
+
+// New opens storage and builds core for cfg. It does not listen yet.
+func New(cfg *config.Config, logOut io.Writer) (*Server, error) {
+	level := new(slog.LevelVar)
+	level.Set(parseLevel(cfg.LogLevel))
+	log := newLogger(cfg.LogFormat, level, logOut)
+
+	if !cfg.DisableMlock {
+		if err := lockMemory(); err != nil {
+			return nil, fmt.Errorf("lock memory: %w (set disable_mlock = true in the configuration if this system cannot lock memory)", err)
+		}
+	}
+
+	physical, closer, err := openStorage(cfg.Storage)
+	if err != nil {
+		return nil, err
+	}
+	c, err := core.New(core.Options{
+		Physical:        physical,
+		StorageType:     cfg.Storage.Type,
+		Logger:          log,
+		Engines:         engines(),
+		Credentials:     map[string]engine.Factory{},
+		System:          func(c *core.Core) engine.Backend { return sys.New(c) },
+		DefaultLeaseTTL: cfg.DefaultLeaseTTL,
+		MaxLeaseTTL:     cfg.MaxLeaseTTL,
+		ClusterName:     cfg.ClusterName,
+	})
+	if err != nil {
+		if closer != nil {
+			closer.Close()
+		}
+		return nil, err
+	}
+	return &Server{Core: c, log: log, level: level, closer: closer, serveErr: make(chan error, len(cfg.Listeners))}, nil
+}
+
+func openStorage(s config.Storage) (storage.Backend, io.Closer, error) {
+	switch s.Type {
+	case config.StorageInmem:
+		return inmem.New(), nil, nil
+	case config.StorageBolt:
+		b, err := bolt.Open(s.Path, nil)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open bolt storage: %w", err)
+		}
+		return b, b, nil
+	}
+	return nil, nil, fmt.Errorf("storage %q is not supported by this build yet", s.Type)
+}
+
+// Listen binds every listener and starts serving the API.
+func (s *Server) Listen(cfg *config.Config) error {
+	for _, l := range cfg.Listeners {
+		h := httpapi.New(s.Core, httpapi.Options{
+			MaxRequestSize:     l.MaxRequestSize,
+			MaxRequestDuration: l.MaxRequestDuration,
+			Logger:             s.log,
+		})
+		srv := &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       5 * time.Minute,
+			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		}
+		ln, err := net.Listen("tcp", l.Address)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", l.Address, err)
+		}
+		if !l.TLSDisable {
+			cr, err := newCertReloader(l.TLSCertFile, l.TLSKeyFile)
+			if err != nil {
+				ln.Close()
+				return err
+			}
+			s.certs = append(s.certs, cr)
+			min := uint16(tls.VersionTLS12)
+			if l.TLSMinVersion == "tls13" {
+				min = tls.VersionTLS13
+			}
+			srv.TLSConfig = &tls.Config{MinVersion: min, GetCertificate: cr.get}
+			ln = tls.NewListener(ln, srv.TLSConfig)
+		}
+		s.servers = append(s.servers, srv)
+		s.addrs = append(s.addrs, ln.Addr())
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.serveErr <- err
+			}
+		}()
+		s.log.Info("server: listening", "address", ln.Addr().String(), "tls", !l.TLSDisable)
+	}
+	return nil
+}
+
+// Addrs are the bound listener addresses, in configuration order.
+func (s *Server) Addrs() []net.Addr { return s.addrs }
+
+// Errors delivers a listener's fatal error.
+func (s *Server) Errors() <-chan error { return s.serveErr }
+
+// Reload applies what is safe to change at run time: the log level and
+// the TLS certificates.
+func (s *Server) Reload(cfg *config.Config) error {
+	s.level.Set(parseLevel(cfg.LogLevel))
+	for _, cr := range s.certs {
+		if err := cr.reload(); err != nil {
+			return err
+		}
+	}
+	s.log.Info("server: reloaded configuration", "log_level", cfg.LogLevel)
+	return nil
+}
+
+// Shutdown stops accepting requests, lets those in flight finish (up to
+// ctx), seals the core and closes storage.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var errs []error
+	for _, srv := range s.servers {
+		if err := srv.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.wg.Wait()
+	s.Core.Seal()
+	if s.closer != nil {
+		if err := s.closer.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func parseLevel(s string) slog.Level {
+	switch strings.ToLower(s) {
+	case "trace", "debug":
+		return slog.LevelDebug
+	case "warn", "warning":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+func newLogger(format string, level *slog.LevelVar, out io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(out, opts))
+	}
+	return slog.New(slog.NewTextHandler(out, opts))
+}

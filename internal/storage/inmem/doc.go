@@ -1,0 +1,11 @@
+// Package inmem is a storage.Backend that keeps everything in a map in
+// memory. It is for dev mode and tests: nothing survives the process, and
+// List scans every key, so it is meant for thousands of keys, not millions.
+//
+//	b := inmem.New()
+//	err := b.Put(ctx, "core/mounts", data)
+//
+// Values are copied on the way in and out, so callers may reuse their slices.
+// All methods are safe for concurrent use; reads share a lock, writes take it
+// exclusively.
+package inmem

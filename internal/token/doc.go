@@ -1,0 +1,38 @@
+// Package token is Ward's token store and the auth/token/ mount.
+//
+// A token is "ws." followed by 40 random base62 characters (about 238
+// bits). The store never keeps the token itself: every token is filed under
+// its ID, the hex HMAC-SHA256 of the token keyed with a 32-byte per-cluster
+// salt. The ID is not secret; core uses it as Caller.TokenID and cubbyhole
+// keys its storage by it. An accessor (24 random base62 characters) names a
+// token for lookup and revocation without granting its power.
+//
+// Core owns one Store per unseal, on the barrier view at "sys/token/":
+//
+//	st, err := token.New(ctx, view, token.Options{OnRevoke: c.cleanupToken})
+//	root, err := st.CreateRoot(ctx)          // at init
+//	e, err := st.Lookup(ctx, req.ClientToken) // every request
+//	exhausted, err := st.Use(ctx, e)          // tokens with num_uses
+//	n, err := st.Tidy(ctx)                    // every few seconds
+//
+// Storage layout (relative to the view):
+//
+//	salt                           the HMAC key
+//	id/<id>                        the Entry, JSON
+//	accessor/<hmac(accessor)>      {"id","accessor"}: accessor index
+//	parent/<parent id>/<child id>  the token tree, for revocation
+//	expire/<hour>/<unix>-<id>      expiry index swept by Tidy
+//	pending/<id>                   revocations begun but not finished
+//	role/<name>                    token roles
+//
+// Tokens form a tree: a token created by another is its child and is
+// revoked with it, depth first, children before parents. Orphans (no
+// parent) come from create-orphan, no_parent, roles with orphan set, and
+// core (root, response-wrapping and login tokens). Revocation first marks
+// every token in the tree pending, so none of them is accepted again even if
+// a later step fails; Tidy finishes pending revocations.
+//
+// Backend returns the auth/token/ mount, an engine.Mux whose endpoints
+// follow Vault's token API (create, lookup, renew, revoke and their -self
+// and -accessor forms, accessors, roles, tidy).
+package token

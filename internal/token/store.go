@@ -1,0 +1,294 @@
+package token
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/wardsec/ward/internal/engine"
+	"github.com/wardsec/ward/internal/storage"
+)
+
+// ErrNotFound is returned when a token, ID or accessor names no valid
+// token: it was never issued, has expired, was revoked, or its revocation is
+// pending. It never says which. Test for it with errors.Is; it is also a
+// permission-denied engine error ("permission denied", 403), which is how
+// Vault answers an invalid token, so it is safe to return unchanged.
+var ErrNotFound error = &engine.Error{Kind: engine.ErrPermissionDenied, Msg: "permission denied"}
+
+// Server defaults for token TTLs, as Vault's (32 days).
+const (
+	DefaultTTL = 768 * time.Hour
+	MaxTTL     = 768 * time.Hour
+)
+
+// pendingGrace is how long Tidy leaves a pending revocation alone. A token
+// whose last use was just spent is pending while its final request runs, and
+// core revokes it when that request is done; Tidy only finishes what core
+// did not.
+const pendingGrace = time.Minute
+
+const (
+	keySalt        = "salt"
+	prefixID       = "id/"
+	prefixAccessor = "accessor/"
+	prefixParent   = "parent/"
+	prefixExpire   = "expire/"
+	prefixPending  = "pending/"
+	prefixRole     = "role/"
+)
+
+// Options configure a Store. Zero values take the defaults.
+type Options struct {
+	// Now returns the current time (default time.Now).
+	Now func() time.Time
+	// Rand is the source of tokens, accessors and the salt (default
+	// crypto/rand.Reader).
+	Rand io.Reader
+	// DefaultTTL is the TTL of a token created without one and MaxTTL the
+	// longest any token lives since its creation (defaults 768h each;
+	// DefaultTTL is capped at MaxTTL).
+	DefaultTTL time.Duration
+	MaxTTL     time.Duration
+	// OnRevoke is called for every token as it is revoked, children before
+	// parents, while the store's write lock is held: it must not call back
+	// into the Store. Core deletes the token's cubbyhole and revokes its
+	// leases. If it fails the token stays pending (unusable) and Tidy
+	// calls OnRevoke again later, so it must be idempotent.
+	OnRevoke func(ctx context.Context, e *Entry) error
+	// PolicyExists reports whether a policy is defined; the create
+	// endpoint uses it to warn about unknown policies. Nil: no warnings.
+	PolicyExists func(ctx context.Context, name string) (bool, error)
+}
+
+// Store issues, looks up, renews and revokes tokens. It is safe for
+// concurrent use: lookups read storage without locking; every change to the
+// token tree takes one write lock, so a child can never be created under a
+// parent that is being revoked.
+type Store struct {
+	st           storage.Backend
+	now          func() time.Time
+	rand         io.Reader
+	defaultTTL   time.Duration
+	maxTTL       time.Duration
+	onRevoke     func(ctx context.Context, e *Entry) error
+	policyExists func(ctx context.Context, name string) (bool, error)
+	salt         []byte
+
+	mu sync.Mutex // serialises writes to entries and indexes
+}
+
+// New opens the token store kept in st, creating the per-cluster salt on
+// first use. st is normally the barrier view at "sys/token/".
+func New(ctx context.Context, st storage.Backend, opts Options) (*Store, error) {
+	s := &Store{
+		st:           st,
+		now:          opts.Now,
+		rand:         opts.Rand,
+		defaultTTL:   opts.DefaultTTL,
+		maxTTL:       opts.MaxTTL,
+		onRevoke:     opts.OnRevoke,
+		policyExists: opts.PolicyExists,
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	if s.maxTTL <= 0 {
+		s.maxTTL = MaxTTL
+	}
+	if s.defaultTTL <= 0 {
+		s.defaultTTL = DefaultTTL
+	}
+	s.defaultTTL = min(s.defaultTTL, s.maxTTL)
+
+	salt, err := st.Get(ctx, keySalt)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		salt = make([]byte, 32)
+		if _, err := io.ReadFull(s.rand, salt); err != nil {
+			return nil, fmt.Errorf("open token store: generate salt: %w", err)
+		}
+		if err := st.Put(ctx, keySalt, salt); err != nil {
+			return nil, fmt.Errorf("open token store: store salt: %w", err)
+		}
+	case err != nil:
+		return nil, fmt.Errorf("open token store: read salt: %w", err)
+	case len(salt) != 32:
+		return nil, fmt.Errorf("open token store: salt is %d bytes, want 32", len(salt))
+	}
+	s.salt = salt
+	return s, nil
+}
+
+// idOf returns the ID a token is stored under.
+func (s *Store) idOf(token string) string {
+	return s.hash("token", token)
+}
+
+// hash is the salted HMAC-SHA256 of value in a domain, hex encoded. The
+// domain keeps a token and an accessor with the same text apart.
+func (s *Store) hash(domain, value string) string {
+	m := hmac.New(sha256.New, s.salt)
+	m.Write([]byte(domain))
+	m.Write([]byte{0})
+	m.Write([]byte(value))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func (s *Store) accessorKey(accessor string) string {
+	return prefixAccessor + s.hash("accessor", accessor)
+}
+
+// load reads an entry by ID whatever its state (expired or pending).
+func (s *Store) load(ctx context.Context, id string) (*Entry, error) {
+	if !validID(id) {
+		return nil, ErrNotFound
+	}
+	raw, err := s.st.Get(ctx, prefixID+id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read token: %w", err)
+	}
+	var e Entry
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return nil, fmt.Errorf("read token: decode entry: %w", err)
+	}
+	return &e, nil
+}
+
+func (s *Store) save(ctx context.Context, e *Entry) error {
+	raw, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("write token: encode entry: %w", err)
+	}
+	if err := s.st.Put(ctx, prefixID+e.ID, raw); err != nil {
+		return fmt.Errorf("write token: %w", err)
+	}
+	return nil
+}
+
+// validID reports whether id looks like an ID this store made (64 lowercase
+// hex digits), so a crafted ID cannot address another storage key.
+func validID(id string) bool {
+	if len(id) != 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Lookup returns the entry of a valid token. It returns ErrNotFound for an
+// unknown, expired, revoked or pending token; an expired token is revoked
+// on the spot (if that fails, Tidy retries). It costs one storage read for
+// a valid token.
+func (s *Store) Lookup(ctx context.Context, token string) (*Entry, error) {
+	if token == "" {
+		return nil, ErrNotFound
+	}
+	return s.LookupID(ctx, s.idOf(token))
+}
+
+// LookupID is Lookup by the token's ID (Entry.ID, Caller.TokenID).
+func (s *Store) LookupID(ctx context.Context, id string) (*Entry, error) {
+	e, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.check(ctx, e)
+}
+
+// LookupAccessor is Lookup by accessor.
+func (s *Store) LookupAccessor(ctx context.Context, accessor string) (*Entry, error) {
+	id, err := s.accessorID(ctx, accessor)
+	if err != nil {
+		return nil, err
+	}
+	return s.LookupID(ctx, id)
+}
+
+// check returns e if it is valid now; an expired e is revoked lazily.
+func (s *Store) check(ctx context.Context, e *Entry) (*Entry, error) {
+	if e.pending() {
+		return nil, ErrNotFound
+	}
+	if e.expired(s.now()) {
+		s.mu.Lock()
+		_, _ = s.revokeTree(ctx, e.ID) // best effort; Tidy retries
+		s.mu.Unlock()
+		return nil, ErrNotFound
+	}
+	return e, nil
+}
+
+// accessorRecord is the value of an accessor index key.
+type accessorRecord struct {
+	ID       string `json:"id"`
+	Accessor string `json:"accessor"`
+}
+
+// accessorID resolves an accessor to the token's ID.
+func (s *Store) accessorID(ctx context.Context, accessor string) (string, error) {
+	if accessor == "" {
+		return "", ErrNotFound
+	}
+	raw, err := s.st.Get(ctx, s.accessorKey(accessor))
+	if errors.Is(err, storage.ErrNotFound) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("read accessor: %w", err)
+	}
+	var rec accessorRecord
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return "", fmt.Errorf("read accessor: decode: %w", err)
+	}
+	if rec.Accessor != accessor {
+		return "", ErrNotFound
+	}
+	return rec.ID, nil
+}
+
+// Accessors lists the accessors of every stored token, sorted. Tokens that
+// expired but are not yet tidied are included. It reads one key per token.
+func (s *Store) Accessors(ctx context.Context) ([]string, error) {
+	keys, err := s.st.List(ctx, prefixAccessor)
+	if err != nil {
+		return nil, fmt.Errorf("list accessors: %w", err)
+	}
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		raw, err := s.st.Get(ctx, prefixAccessor+k)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list accessors: %w", err)
+		}
+		var rec accessorRecord
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			return nil, fmt.Errorf("list accessors: decode: %w", err)
+		}
+		out = append(out, rec.Accessor)
+	}
+	slices.Sort(out)
+	return out, nil
+}
