@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -228,5 +227,3 @@ func (c *Core) policyExists(s *unsealed, name string) bool {
 	}
 	return s.policies.get(name) != nil
 }
-
-var errNoPolicyStore = errors.New("policy store not loaded")

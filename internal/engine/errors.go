@@ -10,16 +10,17 @@ import (
 // shown. Wrap them with Errorf so the client sees a message naming the field
 // and the rule.
 var (
-	ErrPermissionDenied     = errors.New("permission denied")               // 403
-	ErrInvalidRequest       = errors.New("invalid request")                 // 400
-	ErrNotFound             = errors.New("not found")                       // 404
-	ErrUnsupportedPath      = errors.New("unsupported path")                // 404
-	ErrUnsupportedOperation = errors.New("unsupported operation")           // 405
-	ErrTooLarge             = errors.New("request body too large")          // 413
-	ErrUnsupportedMedia     = errors.New("unsupported media type")          // 415
-	ErrRateLimited          = errors.New("rate limit exceeded")             // 429
-	ErrSealed               = errors.New("Vault is sealed")                 // 503 (text kept for clients)
-	ErrUnavailable          = errors.New("service temporarily unavailable") // 503
+	ErrPermissionDenied     = errors.New("permission denied")      // 403
+	ErrInvalidRequest       = errors.New("invalid request")        // 400
+	ErrNotFound             = errors.New("not found")              // 404
+	ErrUnsupportedPath      = errors.New("unsupported path")       // 404
+	ErrUnsupportedOperation = errors.New("unsupported operation")  // 405
+	ErrTooLarge             = errors.New("request body too large") // 413
+	ErrUnsupportedMedia     = errors.New("unsupported media type") // 415
+	ErrRateLimited          = errors.New("rate limit exceeded")    // 429
+	//lint:ignore ST1005 clients look for this exact text
+	ErrSealed      = errors.New("Vault is sealed")                 // 503 (text kept for clients)
+	ErrUnavailable = errors.New("service temporarily unavailable") // 503
 )
 
 // Error is an error with a message for the client and a kind (one of the
