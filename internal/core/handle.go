@@ -56,6 +56,10 @@ func (c *Core) Handle(ctx context.Context, req *engine.Request) (*engine.Respons
 	ereq := *req
 	ereq.Path = rel
 	ereq.MountPath = mountPath
+	if entry != nil {
+		// Engines may need the caller for their existence check (cubbyhole).
+		ereq.Caller = newCaller(entry)
+	}
 	if ereq.Operation == engine.OpUpdate && m.exists != nil {
 		found, supported, err := m.exists.Exists(ctx, &ereq)
 		if err != nil {
@@ -68,11 +72,9 @@ func (c *Core) Handle(ctx context.Context, req *engine.Request) (*engine.Respons
 
 	var exhausted bool
 	if entry != nil {
-		caller, err := c.authorize(s, entry, &ereq, req.Path, sudoPath, unauth)
-		if err != nil {
+		if err := c.authorize(s, entry, &ereq, req.Path, sudoPath, unauth); err != nil {
 			return nil, err
 		}
-		ereq.Caller = caller
 		if entry.NumUses > 0 {
 			if exhausted, err = s.tokens.Use(ctx, entry); err != nil {
 				return nil, err
@@ -136,33 +138,37 @@ func isRoot(e *token.Entry) bool {
 	return false
 }
 
-// authorize checks the token's policies for the operation on fullPath and
-// returns the Caller the engine sees. Unauthenticated paths only record
-// the caller.
-func (c *Core) authorize(s *unsealed, e *token.Entry, req *engine.Request, fullPath string, sudoPath, unauth bool) (*engine.Caller, error) {
-	caller := &engine.Caller{
+func newCaller(e *token.Entry) *engine.Caller {
+	root := isRoot(e)
+	return &engine.Caller{
 		TokenID:     e.ID,
 		Accessor:    e.Accessor,
 		Policies:    e.Policies,
 		EntityID:    e.EntityID,
 		DisplayName: e.DisplayName,
 		Meta:        e.Meta,
-		Root:        isRoot(e),
+		Root:        root,
+		Sudo:        root,
 	}
-	if caller.Root {
-		caller.Sudo = true
-		return caller, nil
+}
+
+// authorize checks the token's policies for the operation on fullPath and
+// records on req.Caller whether they grant sudo there. On unauthenticated
+// paths a denial is not an error: the engine decides.
+func (c *Core) authorize(s *unsealed, e *token.Entry, req *engine.Request, fullPath string, sudoPath, unauth bool) error {
+	if req.Caller.Root {
+		return nil
 	}
 	acl, err := s.policies.acl(e.Policies, e.EntityID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	need, ok := capabilityFor(req.Operation)
 	if !ok {
 		if unauth || req.Operation == engine.OpHelp {
-			return caller, nil
+			return nil
 		}
-		return nil, engine.ErrPermissionDenied
+		return engine.ErrPermissionDenied
 	}
 	res := acl.Allowed(policy.Check{
 		Path:     fullPath,
@@ -171,11 +177,11 @@ func (c *Core) authorize(s *unsealed, e *token.Entry, req *engine.Request, fullP
 		Params:   req.Data,
 		WrapTTL:  req.WrapTTL,
 	})
-	caller.Sudo = res.RootPrivs
+	req.Caller.Sudo = res.RootPrivs
 	if !res.Allowed && !unauth {
-		return nil, engine.Errorf(engine.ErrPermissionDenied, "permission denied")
+		return engine.Errorf(engine.ErrPermissionDenied, "permission denied")
 	}
-	return caller, nil
+	return nil
 }
 
 func capabilityFor(op engine.Operation) (policy.Capability, bool) {

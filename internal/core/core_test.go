@@ -1,0 +1,281 @@
+package core_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wardsec/ward/api"
+	"github.com/wardsec/ward/internal/core"
+	"github.com/wardsec/ward/internal/engine"
+	"github.com/wardsec/ward/internal/engine/cubbyhole"
+	"github.com/wardsec/ward/internal/engine/kv"
+	"github.com/wardsec/ward/internal/storage"
+	"github.com/wardsec/ward/internal/storage/inmem"
+	"github.com/wardsec/ward/internal/sys"
+)
+
+var ctx = context.Background()
+
+func newCore(t testing.TB, physical storage.Backend) *core.Core {
+	t.Helper()
+	c, err := core.New(core.Options{
+		Physical: physical,
+		Engines:  map[string]engine.Factory{"kv": kv.Factory, "cubbyhole": cubbyhole.Factory},
+		System:   func(c *core.Core) engine.Backend { return sys.New(c) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Seal)
+	return c
+}
+
+// devCore is an unsealed core with secret/ (KV v2) and root token "root".
+func devCore(t testing.TB) *core.Core {
+	c := newCore(t, inmem.New())
+	if _, _, err := c.DevInit(ctx, "root"); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func call(t testing.TB, c *core.Core, tok string, op engine.Operation, path string, data map[string]any) (*engine.Response, error) {
+	t.Helper()
+	return c.Handle(ctx, &engine.Request{ID: "test", Operation: op, Path: path, Data: data, ClientToken: tok})
+}
+
+func mustCall(t testing.TB, c *core.Core, tok string, op engine.Operation, path string, data map[string]any) *engine.Response {
+	t.Helper()
+	resp, err := call(t, c, tok, op, path, data)
+	if err != nil {
+		t.Fatalf("%s %s: %v", op, path, err)
+	}
+	return resp
+}
+
+func TestInitUnsealSeal(t *testing.T) {
+	c := newCore(t, inmem.New())
+	if _, err := c.Init(ctx, api.InitRequest{SecretShares: 3, SecretThreshold: 4}); !errors.Is(err, engine.ErrInvalidRequest) {
+		t.Fatalf("threshold > shares: %v", err)
+	}
+	if _, err := c.Init(ctx, api.InitRequest{SecretShares: 3, SecretThreshold: 2, RecoveryShares: 1}); !errors.Is(err, engine.ErrInvalidRequest) {
+		t.Fatalf("recovery shares with shamir: %v", err)
+	}
+	init, err := c.Init(ctx, api.InitRequest{SecretShares: 5, SecretThreshold: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(init.Keys) != 5 || len(init.KeysBase64) != 5 || init.RootToken == "" {
+		t.Fatalf("init = %+v", init)
+	}
+	if _, err := c.Init(ctx, api.InitRequest{SecretShares: 1, SecretThreshold: 1}); !errors.Is(err, core.ErrAlreadyInitialized) {
+		t.Fatalf("second init: %v", err)
+	}
+	if _, err := call(t, c, init.RootToken, engine.OpRead, "sys/mounts", nil); !errors.Is(err, engine.ErrSealed) {
+		t.Fatalf("sealed request: %v", err)
+	}
+
+	// The same share twice makes no progress; hex and base64 both work.
+	st, err := c.Unseal(ctx, init.Keys[0])
+	if err != nil || st.Progress != 1 {
+		t.Fatalf("unseal 1: %+v %v", st, err)
+	}
+	if st, _ = c.Unseal(ctx, init.KeysBase64[0]); st.Progress != 1 {
+		t.Fatalf("duplicate share progressed: %+v", st)
+	}
+	if _, err := c.Unseal(ctx, "not a key!"); !errors.Is(err, engine.ErrInvalidRequest) {
+		t.Fatalf("garbage share: %v", err)
+	}
+	if st, _ = c.ResetUnseal(ctx); st.Progress != 0 {
+		t.Fatalf("reset: %+v", st)
+	}
+	for i, k := range []string{init.Keys[4], init.KeysBase64[2], init.Keys[1]} {
+		if st, err = c.Unseal(ctx, k); err != nil {
+			t.Fatalf("unseal %d: %v", i, err)
+		}
+	}
+	if st.Sealed || c.Sealed() {
+		t.Fatalf("still sealed: %+v", st)
+	}
+	mustCall(t, c, init.RootToken, engine.OpRead, "sys/mounts", nil)
+
+	c.Seal()
+	if _, err := call(t, c, init.RootToken, engine.OpRead, "sys/mounts", nil); !errors.Is(err, engine.ErrSealed) {
+		t.Fatalf("after seal: %v", err)
+	}
+}
+
+func TestWrongSharesResetProgress(t *testing.T) {
+	c := newCore(t, inmem.New())
+	a, err := c.Init(ctx, api.InitRequest{SecretShares: 3, SecretThreshold: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := newCore(t, inmem.New())
+	b, err := other.Init(ctx, api.InitRequest{SecretShares: 3, SecretThreshold: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Unseal(ctx, a.Keys[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Unseal(ctx, b.Keys[1]); !errors.Is(err, engine.ErrInvalidRequest) {
+		t.Fatalf("foreign share: %v", err)
+	}
+	st, _ := c.SealStatus(ctx)
+	if !st.Sealed || st.Progress != 0 {
+		t.Fatalf("after bad unseal: %+v", st)
+	}
+}
+
+func TestCreateOnlyPolicyCannotOverwrite(t *testing.T) {
+	c := devCore(t)
+	mustCall(t, c, "root", engine.OpUpdate, "sys/policies/acl/svc-create", map[string]any{
+		"policy": `path "secret/data/svc/*" { capabilities = ["create"] }`,
+	})
+	resp := mustCall(t, c, "root", engine.OpUpdate, "auth/token/create", map[string]any{"policies": []any{"svc-create"}})
+	tok := resp.Auth.ClientToken
+
+	if _, err := call(t, c, tok, engine.OpUpdate, "secret/data/svc/db", map[string]any{"data": map[string]any{"p": "1"}}); err != nil {
+		t.Fatalf("create new secret: %v", err)
+	}
+	_, err := call(t, c, tok, engine.OpUpdate, "secret/data/svc/db", map[string]any{"data": map[string]any{"p": "2"}})
+	if !errors.Is(err, engine.ErrPermissionDenied) {
+		t.Fatalf("overwrite: %v, want permission denied", err)
+	}
+	got := mustCall(t, c, "root", engine.OpRead, "secret/data/svc/db", nil)
+	if v := got.Data["data"].(map[string]any)["p"]; v != "1" {
+		t.Fatalf("secret changed to %v", v)
+	}
+}
+
+func TestUseLimitedTokenIsRevokedAfterLastUse(t *testing.T) {
+	c := devCore(t)
+	resp := mustCall(t, c, "root", engine.OpUpdate, "auth/token/create", map[string]any{"num_uses": 2})
+	tok := resp.Auth.ClientToken
+	mustCall(t, c, tok, engine.OpRead, "auth/token/lookup-self", nil)
+	mustCall(t, c, tok, engine.OpRead, "auth/token/lookup-self", nil)
+	if _, err := call(t, c, tok, engine.OpRead, "auth/token/lookup-self", nil); !errors.Is(err, engine.ErrPermissionDenied) {
+		t.Fatalf("third use: %v", err)
+	}
+}
+
+func TestCubbyholeGoesWithItsToken(t *testing.T) {
+	c := devCore(t)
+	a := mustCall(t, c, "root", engine.OpUpdate, "auth/token/create", nil).Auth.ClientToken
+	b := mustCall(t, c, "root", engine.OpUpdate, "auth/token/create", nil).Auth.ClientToken
+	mustCall(t, c, a, engine.OpUpdate, "cubbyhole/note", map[string]any{"v": "only-a"})
+	if resp := mustCall(t, c, b, engine.OpRead, "cubbyhole/note", nil); resp != nil {
+		t.Fatalf("token b read a's cubbyhole: %v", resp.Data)
+	}
+	if resp := mustCall(t, c, "root", engine.OpRead, "cubbyhole/note", nil); resp != nil {
+		t.Fatalf("root read a's cubbyhole: %v", resp.Data)
+	}
+	mustCall(t, c, "root", engine.OpUpdate, "auth/token/revoke", map[string]any{"token": a})
+	// A new token never sees old data; the old token is gone.
+	if _, err := call(t, c, a, engine.OpRead, "cubbyhole/note", nil); !errors.Is(err, engine.ErrPermissionDenied) {
+		t.Fatalf("revoked token: %v", err)
+	}
+}
+
+func TestWrappedResponseUnwrapsOnce(t *testing.T) {
+	c := devCore(t)
+	mustCall(t, c, "root", engine.OpUpdate, "secret/data/w", map[string]any{"data": map[string]any{"k": "wrapped-value"}})
+	resp, err := c.Handle(ctx, &engine.Request{ID: "r1", Operation: engine.OpRead, Path: "secret/data/w", ClientToken: "root", WrapTTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.WrapInfo == nil || resp.Data != nil || resp.WrapInfo.CreationPath != "secret/data/w" || resp.WrapInfo.TTL != 60 {
+		t.Fatalf("wrapped response = %+v", resp)
+	}
+	info, err := c.WrapLookup(ctx, resp.WrapInfo.Token)
+	if err != nil || info["creation_path"] != "secret/data/w" {
+		t.Fatalf("lookup = %v, %v", info, err)
+	}
+
+	// Many concurrent unwraps: exactly one gets the response.
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body, err := c.Unwrap(ctx, resp.WrapInfo.Token)
+			if err == nil {
+				if !bytes.Contains(body, []byte("wrapped-value")) {
+					t.Errorf("unwrapped body = %s", body)
+				}
+				wins.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d unwraps succeeded, want 1", wins.Load())
+	}
+}
+
+func TestDisableMountDeletesData(t *testing.T) {
+	physical := inmem.New()
+	c := newCore(t, physical)
+	if _, _, err := c.DevInit(ctx, "root"); err != nil {
+		t.Fatal(err)
+	}
+	mustCall(t, c, "root", engine.OpUpdate, "sys/mounts/team", map[string]any{"type": "kv-v2"})
+	e, err := c.Mount(core.TableMounts, "team")
+	if err != nil || e == nil {
+		t.Fatalf("mount = %v, %v", e, err)
+	}
+	mustCall(t, c, "root", engine.OpUpdate, "team/data/x", map[string]any{"data": map[string]any{"k": "v"}})
+	before, _ := storage.List(ctx, physical, "logical/"+e.UUID+"/")
+	if len(before) == 0 {
+		t.Fatal("no data stored under the mount")
+	}
+	mustCall(t, c, "root", engine.OpDelete, "sys/mounts/team", nil)
+	after, _ := storage.List(ctx, physical, "logical/"+e.UUID+"/")
+	if len(after) != 0 {
+		t.Fatalf("data left after disable: %v", after)
+	}
+	for _, bad := range []map[string]any{{"type": "kv-v2", "path": "x"}, {"type": "nope"}} {
+		if _, err := call(t, c, "root", engine.OpUpdate, "sys/mounts/secret/nested", bad); !errors.Is(err, engine.ErrInvalidRequest) {
+			t.Errorf("mount %v under secret/: %v", bad, err)
+		}
+	}
+	if _, err := call(t, c, "root", engine.OpDelete, "sys/mounts/sys", nil); !errors.Is(err, engine.ErrInvalidRequest) {
+		t.Errorf("disable sys/: %v", err)
+	}
+}
+
+func TestRotateKeepsDataReadable(t *testing.T) {
+	c := devCore(t)
+	mustCall(t, c, "root", engine.OpUpdate, "secret/data/r", map[string]any{"data": map[string]any{"k": "before"}})
+	before, _ := c.KeyStatus()
+	mustCall(t, c, "root", engine.OpUpdate, "sys/rotate", nil)
+	after, _ := c.KeyStatus()
+	if after.Term != before.Term+1 {
+		t.Fatalf("term %d -> %d", before.Term, after.Term)
+	}
+	got := mustCall(t, c, "root", engine.OpRead, "secret/data/r", nil)
+	if got.Data["data"].(map[string]any)["k"] != "before" {
+		t.Fatalf("read after rotate = %v", got.Data)
+	}
+}
+
+func TestNonRootSeesForbiddenBeforeNotFound(t *testing.T) {
+	c := devCore(t)
+	tok := mustCall(t, c, "root", engine.OpUpdate, "auth/token/create", map[string]any{"policies": "default"}).Auth.ClientToken
+	_, err := call(t, c, tok, engine.OpRead, "nothing/here", nil)
+	if !errors.Is(err, engine.ErrPermissionDenied) {
+		t.Fatalf("non-root unknown route: %v", err)
+	}
+	_, err = call(t, c, "root", engine.OpRead, "nothing/here", nil)
+	if !errors.Is(err, engine.ErrUnsupportedPath) || !strings.Contains(err.Error(), "no handler") {
+		t.Fatalf("root unknown route: %v", err)
+	}
+}
