@@ -143,16 +143,26 @@ func (c *Core) randomKey() ([]byte, error) {
 	return k, nil
 }
 
-// decodeShare accepts a share in hex or standard base64, as Vault does.
+// shareSize is the length of every unseal key share: the unseal key's
+// bytes plus shamir's x-coordinate.
+const shareSize = keySize + 1
+
+// decodeShare accepts a share in hex or standard base64, as Vault does. A
+// share of the wrong length is refused at once, so garbage never counts
+// towards unseal progress.
 func decodeShare(key string) ([]byte, error) {
 	key = strings.TrimSpace(key)
-	if b, err := hex.DecodeString(key); err == nil {
-		return b, nil
+	b, err := hex.DecodeString(key)
+	if err != nil {
+		if b, err = base64.StdEncoding.DecodeString(key); err != nil {
+			return nil, &engine.InputError{Field: "key", Rule: "must be a hex or base64 encoded unseal key share"}
+		}
 	}
-	if b, err := base64.StdEncoding.DecodeString(key); err == nil {
-		return b, nil
+	if len(b) != shareSize {
+		clear(b)
+		return nil, &engine.InputError{Field: "key", Rule: fmt.Sprintf("must be an unseal key share of %d bytes", shareSize)}
 	}
-	return nil, &engine.InputError{Field: "key", Rule: "must be a hex or base64 encoded unseal key share"}
+	return b, nil
 }
 
 // Unseal adds one share. Once the threshold is reached it combines them,
