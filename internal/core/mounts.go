@@ -163,18 +163,17 @@ func (c *Core) newMount(ctx context.Context, s *unsealed, e MountEntry) (*mount,
 			return nil, engine.BadRequest("unknown %s type %q", map[bool]string{true: "auth method", false: "secrets engine"}[e.Table == TableAuth], e.Type)
 		}
 		env := engine.Env{
-			MountPath:       e.RoutePath(),
-			Type:            e.Type,
-			UUID:            e.UUID,
-			Accessor:        e.Accessor,
-			Options:         e.Options,
-			Storage:         storage.Sub(c.barrier, e.storagePrefix()),
-			Logger:          c.log.With("mount", e.RoutePath()),
-			Now:             c.opts.Now,
-			Rand:            c.opts.Rand,
-			DefaultLeaseTTL: c.ttlOr(e.Config.DefaultLeaseTTL, c.opts.DefaultLeaseTTL),
-			MaxLeaseTTL:     c.ttlOr(e.Config.MaxLeaseTTL, c.opts.MaxLeaseTTL),
+			MountPath: e.RoutePath(),
+			Type:      e.Type,
+			UUID:      e.UUID,
+			Accessor:  e.Accessor,
+			Options:   e.Options,
+			Storage:   storage.Sub(c.barrier, e.storagePrefix()),
+			Logger:    c.log.With("mount", e.RoutePath()),
+			Now:       c.opts.Now,
+			Rand:      c.opts.Rand,
 		}
+		env.DefaultLeaseTTL, env.MaxLeaseTTL = c.mountTTLs(e)
 		var err error
 		if b, err = f(ctx, env); err != nil {
 			return nil, fmt.Errorf("mount %s: %w", e.RoutePath(), err)
@@ -186,12 +185,22 @@ func (c *Core) newMount(ctx context.Context, s *unsealed, e MountEntry) (*mount,
 	return m, nil
 }
 
-func (c *Core) ttlOr(v, def time.Duration) time.Duration {
-	if v > 0 {
-		return v
+// mountTTLs are a mount's effective default and maximum lease TTLs: its
+// own where tuned, else the server's, with the default never above the
+// maximum.
+func (c *Core) mountTTLs(e MountEntry) (def, max time.Duration) {
+	def, max = c.opts.DefaultLeaseTTL, c.opts.MaxLeaseTTL
+	if e.Config.DefaultLeaseTTL > 0 {
+		def = e.Config.DefaultLeaseTTL
 	}
-	return def
+	if e.Config.MaxLeaseTTL > 0 {
+		max = e.Config.MaxLeaseTTL
+	}
+	return min(def, max), max
 }
+
+// MountTTLs are the effective default and maximum lease TTLs of a mount.
+func (c *Core) MountTTLs(e *MountEntry) (def, max time.Duration) { return c.mountTTLs(*e) }
 
 // buildRouter mounts every entry of mt.
 func (c *Core) buildRouter(ctx context.Context, s *unsealed) (*router.Router[*mount], error) {
@@ -436,9 +445,4 @@ func newAccessor(r io.Reader, e MountEntry) string {
 		prefix = "auth_" + e.Type
 	}
 	return prefix + "_" + hex.EncodeToString(b[:])
-}
-
-// DefaultTTLs are the server-wide default and maximum lease TTLs, in seconds.
-func (c *Core) DefaultTTLs() (def, max int64) {
-	return int64(c.opts.DefaultLeaseTTL / time.Second), int64(c.opts.MaxLeaseTTL / time.Second)
 }

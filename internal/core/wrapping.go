@@ -50,6 +50,8 @@ func (c *Core) storeWrapped(ctx context.Context, s *unsealed, body []byte, creat
 	if err != nil {
 		return nil, fmt.Errorf("wrap response: create token: %w", err)
 	}
+	// The token store caps TTLs at the server maximum; report what it gave.
+	ttl = e.CreationTTL
 	cubby, err := c.cubbyhole(s)
 	if err != nil {
 		return nil, err

@@ -88,7 +88,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 2
 	}
-	return run(cfg, *dev, *devRoot, *configPath, stdout, stderr)
+	return run(cfg, *dev, *devRoot, *configPath, *logLevel, stdout, stderr)
 }
 
 func envOr(names ...string) string {
@@ -100,7 +100,7 @@ func envOr(names ...string) string {
 	return ""
 }
 
-func run(cfg *config.Config, dev bool, devRoot, configPath string, stdout, stderr io.Writer) int {
+func run(cfg *config.Config, dev bool, devRoot, configPath, logLevel string, stdout, stderr io.Writer) int {
 	srv, err := New(cfg, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
@@ -134,7 +134,7 @@ func run(cfg *config.Config, dev bool, devRoot, configPath string, stdout, stder
 			return 1
 		case sig := <-sigs:
 			if sig == syscall.SIGHUP {
-				reload(srv, cfg, configPath, stderr)
+				reload(srv, cfg, configPath, logLevel)
 				continue
 			}
 			srv.log.Info("server: shutting down", "signal", sig.String())
@@ -151,12 +151,16 @@ func run(cfg *config.Config, dev bool, devRoot, configPath string, stdout, stder
 }
 
 // reload re-reads the configuration file on SIGHUP; a bad file is logged
-// and the running configuration kept.
-func reload(srv *Server, running *config.Config, configPath string, stderr io.Writer) {
+// and the running configuration kept. A -log-level flag still overrides
+// the file's level.
+func reload(srv *Server, running *config.Config, configPath, logLevel string) {
 	next := running
 	if configPath != "" {
 		c, err := config.Load(configPath)
 		if err == nil {
+			if logLevel != "" {
+				c.LogLevel = logLevel
+			}
 			err = c.Validate()
 		}
 		if err != nil {

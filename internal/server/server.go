@@ -152,12 +152,12 @@ func (s *Server) Errors() <-chan error { return s.serveErr }
 // Reload applies what is safe to change at run time: the log level and
 // the TLS certificates.
 func (s *Server) Reload(cfg *config.Config) error {
-	s.level.Set(parseLevel(cfg.LogLevel))
 	for _, cr := range s.certs {
 		if err := cr.reload(); err != nil {
 			return err
 		}
 	}
+	s.level.Set(parseLevel(cfg.LogLevel))
 	s.log.Info("server: reloaded configuration", "log_level", cfg.LogLevel)
 	return nil
 }

@@ -10,6 +10,7 @@ package sys
 
 import (
 	"context"
+	"time"
 
 	"github.com/wardsec/ward/api"
 	"github.com/wardsec/ward/internal/barrier"
@@ -26,8 +27,8 @@ type Mounts interface {
 	DisableMount(ctx context.Context, table, path string) error
 	TuneMount(ctx context.Context, table, path string, t core.Tune) error
 	CanSeeMount(caller *engine.Caller, mountPath string) (bool, error)
-	// DefaultTTLs are the server-wide lease TTLs a mount without its own uses.
-	DefaultTTLs() (def, max int64)
+	// MountTTLs are a mount's effective default and maximum lease TTLs.
+	MountTTLs(e *core.MountEntry) (def, max time.Duration)
 }
 
 // Policies is the part of core that stores ACL policies.
