@@ -3,6 +3,7 @@ package sys
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -115,7 +116,7 @@ func (b *backend) readMount(table string) engine.Handler {
 		if path == "" {
 			return b.listMounts(table)(ctx, req)
 		}
-		e, err := b.core.Mount(table, path)
+		e, err := b.owningMount(table, path)
 		if err != nil {
 			return nil, err
 		}
@@ -125,17 +126,11 @@ func (b *backend) readMount(table string) engine.Handler {
 		if !tune {
 			return engine.DataResponse(b.mountInfo(e)), nil
 		}
-		def, max := b.core.DefaultTTLs()
-		if e.Config.DefaultLeaseTTL > 0 {
-			def = int64(e.Config.DefaultLeaseTTL / time.Second)
-		}
-		if e.Config.MaxLeaseTTL > 0 {
-			max = int64(e.Config.MaxLeaseTTL / time.Second)
-		}
+		def, max := b.core.MountTTLs(e)
 		data := map[string]any{
 			"description":       e.Description,
-			"default_lease_ttl": def,
-			"max_lease_ttl":     max,
+			"default_lease_ttl": int64(def / time.Second),
+			"max_lease_ttl":     int64(max / time.Second),
 			"force_no_cache":    e.Config.ForceNoCache,
 		}
 		if len(e.Options) > 0 {
@@ -146,6 +141,17 @@ func (b *backend) readMount(table string) engine.Handler {
 		}
 		return engine.DataResponse(data), nil
 	}
+}
+
+// owningMount finds the mount that owns path, as Vault does for reads:
+// sys/mounts/<path> accepts any path inside a mount, auth mounts included
+// (the Go client's Sys().GetAuth reads sys/mounts/auth/<path>).
+func (b *backend) owningMount(table, path string) (*core.MountEntry, error) {
+	route := strings.Trim(path, "/") + "/"
+	if table == core.TableAuth {
+		route = "auth/" + route
+	}
+	return b.core.MountFor(route)
 }
 
 type mountConfigInput struct {
@@ -181,7 +187,11 @@ type enableInput struct {
 func (b *backend) writeMount(table string) engine.Handler {
 	return func(ctx context.Context, req *engine.Request) (*engine.Response, error) {
 		path, tune := splitTune(req.Var("path"))
-		in, warnings, err := decode[enableInput](req)
+		data := req.Data
+		if tune {
+			data = tuneTTLs(data)
+		}
+		in, warnings, err := engine.Decode[enableInput](data)
 		if err != nil {
 			return nil, err
 		}
@@ -204,6 +214,35 @@ func (b *backend) writeMount(table string) engine.Handler {
 		}
 		return withWarnings(nil, warnings), b.core.EnableMount(ctx, e)
 	}
+}
+
+// tuneTTLs applies Vault's special tune TTL values before decoding: an
+// empty string leaves a TTL unchanged (the Go client's TuneMount always
+// sends both TTLs) and "system" resets it to the server default. It
+// returns a copy; the request's data is not modified.
+func tuneTTLs(data map[string]any) map[string]any {
+	out := maps.Clone(data)
+	fix := func(m map[string]any) {
+		for _, k := range []string{"default_lease_ttl", "max_lease_ttl"} {
+			s, isString := m[k].(string)
+			if !isString {
+				continue
+			}
+			switch strings.TrimSpace(s) {
+			case "":
+				delete(m, k)
+			case "system":
+				m[k] = 0
+			}
+		}
+	}
+	fix(out)
+	if cfg, ok := out["config"].(map[string]any); ok {
+		cfg = maps.Clone(cfg)
+		fix(cfg)
+		out["config"] = cfg
+	}
+	return out
 }
 
 func firstDuration(ds ...*time.Duration) *time.Duration {
