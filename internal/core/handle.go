@@ -75,7 +75,7 @@ func (c *Core) Handle(ctx context.Context, req *engine.Request) (*engine.Respons
 		if err := c.authorize(s, entry, &ereq, req.Path, sudoPath, unauth); err != nil {
 			return nil, err
 		}
-		if entry.NumUses > 0 {
+		if entry.NumUses > 0 && !presentsOwnWrapping(entry, req.Path) {
 			if exhausted, err = s.tokens.Use(ctx, entry); err != nil {
 				return nil, err
 			}
@@ -127,6 +127,22 @@ func (c *Core) authenticate(ctx context.Context, s *unsealed, raw string) (*toke
 		return nil, err
 	}
 	return e, nil
+}
+
+// wrappingSelfPaths are the endpoints that take a wrapping token as the
+// client token and decide themselves what using it means: unwrap and
+// rewrap revoke it, lookup leaves it alone.
+var wrappingSelfPaths = map[string]bool{
+	"sys/wrapping/unwrap": true,
+	"sys/wrapping/lookup": true,
+	"sys/wrapping/rewrap": true,
+}
+
+// presentsOwnWrapping reports whether a wrapping token is presented to one
+// of wrappingSelfPaths. The pipeline must not spend its single use then:
+// that would revoke it before the endpoint could read the wrapped response.
+func presentsOwnWrapping(e *token.Entry, path string) bool {
+	return len(e.Policies) == 1 && e.Policies[0] == PolicyWrapping && wrappingSelfPaths[path]
 }
 
 func isRoot(e *token.Entry) bool {
