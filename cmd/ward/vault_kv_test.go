@@ -377,7 +377,7 @@ func TestVaultKVv2(t *testing.T) {
 
 		// Reading a v1-style path on a v2 mount gives a hint, not data.
 		s, err := c.Logical().Read("secret/deep")
-		if err != nil || s == nil || len(s.Warnings) == 0 || s.Data != nil && len(s.Data) > 0 {
+		if err != nil || s == nil || len(s.Warnings) == 0 || len(s.Data) > 0 {
 			t.Fatalf("non-API path = %+v, %v", s, err)
 		}
 	})

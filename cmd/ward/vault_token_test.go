@@ -35,7 +35,7 @@ func TestVaultToken(t *testing.T) {
 			!reflect.DeepEqual(a.Policies, []string{"app", "default"}) || a.Metadata["team"] != "payments" {
 			t.Fatalf("create auth = %+v", a)
 		}
-		if s.Data != nil && len(s.Data) > 0 {
+		if len(s.Data) > 0 {
 			t.Fatalf("create data = %v, want none", s.Data)
 		}
 
