@@ -279,3 +279,25 @@ func TestNonRootSeesForbiddenBeforeNotFound(t *testing.T) {
 		t.Fatalf("root unknown route: %v", err)
 	}
 }
+
+func TestTuneAppliesLiveWithoutNewEngine(t *testing.T) {
+	c := devCore(t)
+	mustCall(t, c, "root", engine.OpUpdate, "sys/mounts/kv1", map[string]any{"type": "kv", "options": map[string]any{"version": "1"}})
+	mustCall(t, c, "root", engine.OpUpdate, "kv1/app", map[string]any{"k": "v"})
+	if got := mustCall(t, c, "root", engine.OpRead, "kv1/app", nil).LeaseDuration; got != 768*time.Hour {
+		t.Fatalf("lease hint before tune = %v", got)
+	}
+	mustCall(t, c, "root", engine.OpUpdate, "sys/mounts/kv1/tune", map[string]any{"default_lease_ttl": "1h", "description": "tuned"})
+	if got := mustCall(t, c, "root", engine.OpRead, "kv1/app", nil).LeaseDuration; got != time.Hour {
+		t.Fatalf("lease hint after tune = %v", got)
+	}
+	// Tuning only the max caps the inherited default.
+	mustCall(t, c, "root", engine.OpUpdate, "sys/mounts/kv1/tune", map[string]any{"default_lease_ttl": "0", "max_lease_ttl": "30m"})
+	if got := mustCall(t, c, "root", engine.OpRead, "kv1/app", nil).LeaseDuration; got != 30*time.Minute {
+		t.Fatalf("lease hint capped by max = %v", got)
+	}
+	e, _ := c.Mount(core.TableMounts, "kv1")
+	if e.Description != "tuned" {
+		t.Fatalf("description = %q", e.Description)
+	}
+}

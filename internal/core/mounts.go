@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wardsec/ward/internal/engine"
@@ -70,7 +71,12 @@ type mount struct {
 	backend engine.Backend
 	special engine.SpecialPaths     // nil if the engine has none
 	exists  engine.ExistenceChecker // nil if the engine has none
+	// ttls are the mount's effective lease TTLs, which the engine reads
+	// live through Env.LeaseTTLs, so tuning needs no new engine.
+	ttls *atomic.Pointer[leaseTTLs]
 }
+
+type leaseTTLs struct{ def, max time.Duration }
 
 // mountTable owns the persisted mount tables; mu serializes changes.
 type mountTable struct {
@@ -144,6 +150,9 @@ func (c *Core) persistTable(ctx context.Context, mt *mountTable, table string) e
 
 // newMount builds the engine for an entry.
 func (c *Core) newMount(ctx context.Context, s *unsealed, e MountEntry) (*mount, error) {
+	ttls := new(atomic.Pointer[leaseTTLs])
+	def, max := c.mountTTLs(e)
+	ttls.Store(&leaseTTLs{def, max})
 	var b engine.Backend
 	switch e.Type {
 	case "system":
@@ -172,14 +181,17 @@ func (c *Core) newMount(ctx context.Context, s *unsealed, e MountEntry) (*mount,
 			Logger:    c.log.With("mount", e.RoutePath()),
 			Now:       c.opts.Now,
 			Rand:      c.opts.Rand,
+			LeaseTTLs: func() (def, max time.Duration) {
+				t := ttls.Load()
+				return t.def, t.max
+			},
 		}
-		env.DefaultLeaseTTL, env.MaxLeaseTTL = c.mountTTLs(e)
 		var err error
 		if b, err = f(ctx, env); err != nil {
 			return nil, fmt.Errorf("mount %s: %w", e.RoutePath(), err)
 		}
 	}
-	m := &mount{entry: e, backend: b}
+	m := &mount{entry: e, backend: b, ttls: ttls}
 	m.special, _ = b.(engine.SpecialPaths)
 	m.exists, _ = b.(engine.ExistenceChecker)
 	return m, nil
@@ -400,15 +412,22 @@ func (c *Core) TuneMount(ctx context.Context, table, path string, t Tune) error 
 		if v, ok := t.Options["version"]; ok && v != e.Options["version"] {
 			return engine.BadRequest("changing a kv mount's version is not supported yet; enable a new mount with the version you want")
 		}
-		m, err := c.newMount(ctx, s, next)
-		if err != nil {
-			return err
+		live, ok := s.router.Get(e.RoutePath())
+		if !ok {
+			return fmt.Errorf("tune %s: mount is not routed", e.RoutePath())
 		}
+		prev := *e
 		*e = next
 		if err := c.persistTable(ctx, s.mounts, table); err != nil {
+			*e = prev
 			return err
 		}
-		s.router.Mount(e.RoutePath(), m)
+		// The engine stays: it reads the new TTLs live.
+		tuned := *live
+		tuned.entry = next
+		def, max := c.mountTTLs(next)
+		tuned.ttls.Store(&leaseTTLs{def, max})
+		s.router.Mount(e.RoutePath(), &tuned)
 		return nil
 	}
 	return engine.BadRequest("no mount at %q", path)

@@ -59,10 +59,9 @@ type Env struct {
 	// Now returns the current time; Rand is the source of randomness.
 	Now  func() time.Time
 	Rand io.Reader
-	// DefaultLeaseTTL and MaxLeaseTTL are the mount's tuned TTLs (zero: the
-	// server's defaults).
-	DefaultLeaseTTL time.Duration
-	MaxLeaseTTL     time.Duration
+	// LeaseTTLs returns the mount's effective default and maximum lease
+	// TTLs. Read it when needed, not once: tuning changes it live.
+	LeaseTTLs func() (def, max time.Duration)
 }
 
 // Factory creates an engine for a mount. Core calls it when a mount is

@@ -14,15 +14,12 @@ import (
 // v1 is the unversioned store: one JSON object per path.
 type v1 struct {
 	*engine.Mux
-	store    storage.Backend
-	leaseTTL time.Duration
+	store     storage.Backend
+	leaseTTLs func() (def, max time.Duration)
 }
 
 func newV1(env engine.Env) *v1 {
-	b := &v1{store: env.Storage, leaseTTL: env.DefaultLeaseTTL}
-	if b.leaseTTL <= 0 {
-		b.leaseTTL = defaultLeaseTTL
-	}
+	b := &v1{store: env.Storage, leaseTTLs: env.LeaseTTLs}
 	b.Mux = engine.NewMux(engine.Path{
 		Pattern: "{path...}",
 		Summary: "Read, write, delete and list unversioned secrets.",
@@ -54,7 +51,7 @@ func (b *v1) read(ctx context.Context, req *engine.Request) (*engine.Response, e
 	if err != nil {
 		return nil, fmt.Errorf("read secret: %w", err)
 	}
-	return &engine.Response{Data: data, LeaseDuration: ttlHint(data, b.leaseTTL)}, nil
+	return &engine.Response{Data: data, LeaseDuration: ttlHint(data, b.defaultTTL())}, nil
 }
 
 // ttlHint is the secret's own "ttl" (or "lease") when it parses as a
@@ -128,4 +125,15 @@ func (b *v1) exists(ctx context.Context, req *engine.Request) (bool, error) {
 		return false, fmt.Errorf("check secret: %w", err)
 	}
 	return true, nil
+}
+
+// defaultTTL is the mount's current default lease TTL, the refresh hint for
+// secrets without a ttl key of their own.
+func (b *v1) defaultTTL() time.Duration {
+	if b.leaseTTLs != nil {
+		if def, _ := b.leaseTTLs(); def > 0 {
+			return def
+		}
+	}
+	return defaultLeaseTTL
 }

@@ -88,7 +88,7 @@ func TestV1TTLHint(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b, err := Factory(context.Background(), engine.Env{Storage: inmem.New(), DefaultLeaseTTL: tt.mount})
+			b, err := Factory(context.Background(), engine.Env{Storage: inmem.New(), LeaseTTLs: func() (time.Duration, time.Duration) { return tt.mount, 0 }})
 			if err != nil {
 				t.Fatal(err)
 			}
