@@ -53,6 +53,9 @@ func New(cfg *config.Config, logOut io.Writer) (*Server, error) {
 	level.Set(parseLevel(cfg.LogLevel))
 	log := newLogger(cfg.LogFormat, level, logOut)
 
+	if err := forbidCoreDumps(); err != nil {
+		log.Warn("server: could not disable core dumps", "error", err)
+	}
 	if !cfg.DisableMlock {
 		if err := lockMemory(); err != nil {
 			return nil, fmt.Errorf("lock memory: %w (set disable_mlock = true in the configuration if this system cannot lock memory)", err)
