@@ -40,7 +40,7 @@ func (p *dataParser) parse(args []string) (map[string]any, error) {
 				return nil, err
 			}
 			if err := mergeJSON(out, b, "stdin"); err != nil {
-				return nil, err
+				return nil, inputError{err}
 			}
 		case strings.HasPrefix(arg, "@") && !strings.Contains(arg, "="):
 			b, err := readFileLimited(arg[1:])
@@ -48,7 +48,7 @@ func (p *dataParser) parse(args []string) (map[string]any, error) {
 				return nil, err
 			}
 			if err := mergeJSON(out, b, arg[1:]); err != nil {
-				return nil, err
+				return nil, inputError{err}
 			}
 		default:
 			k, v, ok := strings.Cut(arg, "=")
@@ -110,13 +110,21 @@ func (p *dataParser) readStdin() ([]byte, error) {
 	}
 	b, err := io.ReadAll(io.LimitReader(p.stdin, maxInput+1))
 	if err != nil {
-		return nil, fmt.Errorf("read stdin: %w", err)
+		return nil, inputError{fmt.Errorf("read stdin: %w", err)}
 	}
 	if len(b) > maxInput {
-		return nil, fmt.Errorf("stdin is larger than %d bytes", maxInput)
+		return nil, inputError{fmt.Errorf("stdin is larger than %d bytes", maxInput)}
 	}
 	return b, nil
 }
+
+// inputError marks a failure to use a local file or stdin (missing,
+// unreadable, too large, not the JSON expected), as opposed to a malformed
+// argument: the former exits 1, the latter 2.
+type inputError struct{ err error }
+
+func (e inputError) Error() string { return e.err.Error() }
+func (e inputError) Unwrap() error { return e.err }
 
 func readFileLimited(name string) ([]byte, error) {
 	if name == "" {
@@ -124,15 +132,15 @@ func readFileLimited(name string) ([]byte, error) {
 	}
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, err
+		return nil, inputError{err}
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxInput+1))
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
+		return nil, inputError{fmt.Errorf("read %s: %w", name, err)}
 	}
 	if len(b) > maxInput {
-		return nil, fmt.Errorf("%s is larger than %d bytes", name, maxInput)
+		return nil, inputError{fmt.Errorf("%s is larger than %d bytes", name, maxInput)}
 	}
 	return b, nil
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -43,23 +44,31 @@ func TestDataParser(t *testing.T) {
 		}
 	}
 
+	// input marks the errors about a file or stdin that could not be used
+	// (exit 1) rather than a malformed argument (exit 2).
 	bad := []struct {
 		args  []string
 		stdin string
 		msg   string
+		input bool
 	}{
-		{[]string{"novalue"}, "", "data argument 1 is not KEY=VALUE"},
-		{[]string{"a=b", "=v"}, "", "data argument 2 is not KEY=VALUE"},
-		{[]string{"k=@" + filepath.Join(dir, "missing")}, "", "no such file"},
-		{[]string{"a=-", "b=-"}, "x", "only one value"},
-		{[]string{"-"}, "[1,2]", "does not hold a JSON object"},
-		{[]string{"-"}, "null", "does not hold a JSON object"},
-		{[]string{"k=@"}, "", "missing file name"},
+		{[]string{"novalue"}, "", "data argument 1 is not KEY=VALUE", false},
+		{[]string{"a=b", "=v"}, "", "data argument 2 is not KEY=VALUE", false},
+		{[]string{"k=@" + filepath.Join(dir, "missing")}, "", "no such file", true},
+		{[]string{"@" + filepath.Join(dir, "missing")}, "", "no such file", true},
+		{[]string{"a=-", "b=-"}, "x", "only one value", false},
+		{[]string{"-"}, "[1,2]", "does not hold a JSON object", true},
+		{[]string{"-"}, "null", "does not hold a JSON object", true},
+		{[]string{"k=@"}, "", "missing file name", false},
 	}
 	for _, tc := range bad {
 		_, err := (&dataParser{stdin: strings.NewReader(tc.stdin)}).parse(tc.args)
 		if err == nil || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%v: err = %v, want %q", tc.args, err, tc.msg)
+		}
+		var ie inputError
+		if got := errors.As(err, &ie); got != tc.input {
+			t.Errorf("%v: input error = %v, want %v", tc.args, got, tc.input)
 		}
 	}
 }

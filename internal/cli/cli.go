@@ -176,8 +176,9 @@ Every command accepts -address, -ca-cert, -tls-skip-verify, -format and
 -wrap-ttl; flags may come before or after the arguments ("--" ends flags).
 
 Exit codes: 0 success; 1 the operation failed (the server refused or
-errored, or a local file could not be used); 2 usage error, and for
-"ward status" a sealed server.
+errored, or a local file could not be used); 2 usage error, and also a
+sealed server for "ward status" and an uninitialized one for
+"ward operator init -status".
 `)
 }
 

@@ -372,7 +372,7 @@ func TestErrorHints(t *testing.T) {
 	ln.Close()
 	t.Setenv("WARD_ADDR", addr)
 	r = must(t, runCLI(t, "", "status"), 1)
-	contains(t, r.err, "error: ", "hint: is the server running? WARD_ADDR is "+addr)
+	contains(t, r.err, "error: ", "hint: is a server running at "+addr+"? Set WARD_ADDR or -address")
 
 	r = must(t, runCLI(t, "", "status", "-address="+f.srv.URL, "-tls-skip-verify"), 0)
 	t.Setenv("WARD_ADDR", "https://"+strings.TrimPrefix(f.srv.URL, "http://"))

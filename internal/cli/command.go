@@ -55,7 +55,9 @@ func (a *app) newCmd(def *command) *cmd {
 	return c
 }
 
-// env returns WARD_<name>, falling back to VAULT_<name>.
+// env returns WARD_<name>, falling back to VAULT_<name> when WARD_<name>
+// is unset. Set to the empty string, WARD_<name> hides the fallback: a
+// way to keep a Vault token in VAULT_TOKEN from being sent to Ward.
 func env(name string) string {
 	if v, ok := os.LookupEnv("WARD_" + name); ok {
 		return v
@@ -157,6 +159,16 @@ func (c *cmd) usageError(format string, args ...any) bool {
 	fmt.Fprintf(c.stderr, "hint: run `ward %s -h` for usage and an example\n", c.def.name)
 	c.code = exitUsage
 	return false
+}
+
+// dataError reports an error from reading KEY=VALUE data: exit 1 when a
+// file or stdin could not be used, 2 for a malformed argument.
+func (c *cmd) dataError(err error) int {
+	var ie inputError
+	if errors.As(err, &ie) {
+		return c.fail(err)
+	}
+	return c.usage("%v", err)
 }
 
 // usage is usageError for use after parse, returning the exit code.

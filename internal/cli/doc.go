@@ -20,7 +20,8 @@
 // # Environment
 //
 // WARD_ADDR, WARD_TOKEN, WARD_CACERT, WARD_SKIP_VERIFY and WARD_FORMAT,
-// each falling back to its VAULT_* name. The token is WARD_TOKEN, else
+// each falling back to its VAULT_* name when unset (set but empty, a
+// WARD_* variable hides its fallback). The token is WARD_TOKEN, else
 // VAULT_TOKEN, else the one `ward login` saved in ~/.ward-token (mode
 // 0600, written via a temporary file and a rename). Environment variables
 // and flags are read here and in internal/server only.

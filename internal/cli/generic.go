@@ -78,7 +78,8 @@ Example:
 func (c *cmd) queryArgs(args []string) (url.Values, bool) {
 	data, err := (&dataParser{stdin: c.stdin}).parse(args)
 	if err != nil {
-		return nil, c.usageError("%v", err)
+		c.code = c.dataError(err)
+		return nil, false
 	}
 	q := url.Values{}
 	for k, v := range data {
@@ -128,7 +129,7 @@ func runWrite(c *cmd, args []string) int {
 	}
 	data, err := (&dataParser{stdin: c.stdin}).parse(c.args[1:])
 	if err != nil {
-		return c.usage("%v", err)
+		return c.dataError(err)
 	}
 	if len(data) == 0 && !*force {
 		return c.usage("no data to write; give KEY=VALUE pairs, or -force to write nothing")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	pathpkg "path"
 	"strconv"
 	"strings"
 
@@ -173,7 +174,7 @@ func (c *cmd) kvSetup(args []string, mountFlag *string, needData bool) (*client.
 	if needData {
 		var err error
 		if data, err = (&dataParser{stdin: c.stdin}).parse(c.args[1:]); err != nil {
-			return nil, nil, nil, c.usage("%v", err)
+			return nil, nil, nil, c.dataError(err)
 		}
 		if len(data) == 0 {
 			return nil, nil, nil, c.usage("no data to write")
@@ -193,10 +194,22 @@ func (c *cmd) kvSetup(args []string, mountFlag *string, needData bool) (*client.
 	return cl, t, data, -1
 }
 
+// notFound reports that nothing exists at path (the API path) and suggests
+// listing the parent of the PATH argument.
 func (c *cmd) notFound(path string) int {
 	fmt.Fprintf(c.stderr, "error: no value found at %s\n", path)
 	if strings.Contains(path, "/data/data/") || strings.Contains(path, "/metadata/data/") {
 		fmt.Fprintln(c.stderr, "hint: kv commands add data/ themselves; give the path without it (secret/app, not secret/data/app)")
+		return exitError
+	}
+	if len(c.args) > 0 && !c.isSet("mount") {
+		if parent := pathpkg.Dir(strings.Trim(c.args[0], "/")); parent != "." {
+			list := "ward list"
+			if strings.HasPrefix(c.def.name, "kv ") {
+				list = "ward kv list"
+			}
+			fmt.Fprintf(c.stderr, "hint: `%s %s` shows what exists there\n", list, parent)
+		}
 	}
 	return exitError
 }

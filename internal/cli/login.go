@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/wardsec/ward/api"
@@ -112,6 +113,10 @@ func (c *cmd) loginToken(cl *client.Client) (*api.Auth, error) {
 		return nil, usageErr("no token given")
 	}
 	sec, err := cl.WithToken(tok).WithWrapTTL("").Tokens().LookupSelf(context.Background())
+	if client.StatusCode(err) == http.StatusForbidden {
+		return nil, withHints(fmt.Errorf("check token: %w", err),
+			"the server does not accept this token: check it for typos; it may have expired or been revoked")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("check token: %w", err)
 	}
@@ -151,6 +156,10 @@ func authFromLookup(tok string, sec *api.Secret) *api.Auth {
 func (c *cmd) loginUserpass(cl *client.Client, mount string) (*api.Auth, error) {
 	p := &dataParser{stdin: c.stdin}
 	data, err := p.parse(c.args)
+	var ie inputError
+	if errors.As(err, &ie) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, usageErr(err.Error())
 	}
@@ -166,6 +175,10 @@ func (c *cmd) loginUserpass(cl *client.Client, mount string) (*api.Auth, error) 
 	}
 	path := "auth/" + strings.Trim(mount, "/") + "/login/" + user
 	sec, err := cl.Login(context.Background(), path, map[string]any{"password": pass})
+	if client.StatusCode(err) == http.StatusForbidden {
+		// Login paths need no token: a 403 means nothing answers there.
+		return nil, withHints(err, fmt.Sprintf("is a userpass auth method enabled at auth/%s/? `ward auth list` shows the enabled ones; -path picks another", strings.Trim(mount, "/")))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -121,7 +121,8 @@ func runOperatorInit(c *cmd, args []string) int {
 		return c.fail(err)
 	}
 	if st.Initialized {
-		return c.failf("the server at %s is already initialized", c.address)
+		return c.fail(withHints(fmt.Errorf("the server at %s is already initialized", c.address),
+			"`ward status` shows whether it is sealed; `ward operator unseal` takes the key shares the first init printed"))
 	}
 	if st.RecoverySeal {
 		return c.failf("this server uses auto-unseal with recovery keys, which ward operator init does not support yet")

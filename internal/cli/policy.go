@@ -102,9 +102,13 @@ func runPolicyWrite(c *cmd, args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	if err := cl.Sys().PutPolicy(context.Background(), name, string(rules)); err != nil {
-		return c.fail(err)
+	// A raw write rather than Sys().PutPolicy, to show the server's
+	// warnings (such as a name stored in lower case).
+	sec, err := cl.Write(context.Background(), "sys/policies/acl/"+strings.Trim(name, "/"), map[string]any{"policy": string(rules)})
+	if err != nil {
+		return c.fail(fmt.Errorf("write policy %s: %w", name, err))
 	}
+	c.warnings(sec)
 	return c.success("Uploaded policy: %s", name)
 }
 
