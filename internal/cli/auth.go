@@ -12,21 +12,21 @@ func init() {
 			synopsis: "Enable an auth method",
 			usage: `Usage: ward auth enable [flags] TYPE
 
-  Enables an auth method of TYPE (userpass, approle, jwt, kubernetes, cert)
-  at -path, which defaults to TYPE. Its endpoints then live under
-  auth/<path>/, for example auth/userpass/login/<user>. Needs sudo.
+  Enables an auth method of TYPE at -path, which defaults to TYPE. Its
+  endpoints then live under auth/<path>/. Needs sudo. This release has only
+  the built-in token method (always at auth/token/); "ward auth list" shows
+  what is enabled, and other types are refused with an error naming them.
 
 Example:
-  $ ward auth enable userpass
   $ ward auth enable -path=k8s-prod -description="prod cluster" kubernetes`,
 			run: runAuthEnable,
 		},
 		&command{
 			name:     "auth disable",
-			synopsis: "Disable an auth method and revoke its tokens",
+			synopsis: "Disable an auth method",
 			usage: `Usage: ward auth disable [flags] PATH
 
-  Disables the auth method at PATH. Every token it issued is revoked.
+  Disables the auth method at PATH and deletes its data.
 
 Example:
   $ ward auth disable userpass`,

@@ -20,7 +20,7 @@ func init() {
 
 Examples:
   $ ward read sys/mounts
-  $ ward read -field=public_key transit/keys/orders`,
+  $ ward read -field=current_version secret/metadata/app/db`,
 			run: runRead,
 		},
 		&command{
@@ -33,7 +33,8 @@ Examples:
   Writing no data at all needs -force.
 ` + kvValuesHelp + `
 Examples:
-  $ ward write auth/userpass/users/alice password=@pw.txt token_policies=app
+  $ ward write sys/policies/acl/app policy=@app.hcl
+  $ ward write auth/token/create policies=app ttl=1h
   $ ward write -force sys/rotate`,
 			run: runWrite,
 		},
@@ -45,7 +46,7 @@ Examples:
   Lists the keys under PATH (GET /v1/PATH?list=true).
 
 Example:
-  $ ward list auth/userpass/users`,
+  $ ward list secret/metadata/app`,
 			run: runList,
 		},
 		&command{
@@ -56,7 +57,7 @@ Example:
   Deletes PATH (DELETE /v1/PATH); KEY=VALUE pairs become query parameters.
 
 Example:
-  $ ward delete auth/userpass/users/alice`,
+  $ ward delete sys/policies/acl/app`,
 			run: runDelete,
 		},
 		&command{
@@ -68,7 +69,7 @@ Example:
   TOKEN, the current token (WARD_TOKEN) is taken to be the wrapping token.
 
 Example:
-  $ ward unwrap hvs.CAES...`,
+  $ ward unwrap ws.3xGq...`,
 			run: runUnwrap,
 		},
 	)

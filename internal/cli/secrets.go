@@ -17,14 +17,14 @@ func init() {
 			synopsis: "Enable a secrets engine",
 			usage: `Usage: ward secrets enable [flags] TYPE
 
-  Mounts a new secrets engine of TYPE (kv, kv-v2, transit, pki, database,
-  …) at -path, which defaults to TYPE. "kv-v2" is the versioned key/value
-  engine (kv with -version=2).
+  Mounts a new secrets engine of TYPE at -path, which defaults to TYPE.
+  This release has the key/value engine: "kv" (unversioned, kv-v1) and
+  "kv-v2" (versioned: kv with -version=2).
 
 Examples:
   $ ward secrets enable -path=secret kv-v2
   $ ward secrets enable -path=team-a -description="team A secrets" -version=2 kv
-  $ ward secrets enable transit`,
+  $ ward secrets enable -path=legacy kv`,
 			run: runSecretsEnable,
 		},
 		&command{
@@ -59,7 +59,7 @@ Example:
   Settings you do not give are left as they are.
 
 Example:
-  $ ward secrets tune -max-lease-ttl=24h database`,
+  $ ward secrets tune -default-lease-ttl=1h -max-lease-ttl=24h team-a`,
 			run: runSecretsTune,
 		},
 	)

@@ -64,7 +64,7 @@ Example:
   -mode=orphan keeps the children alive as orphans (needs sudo).
 
 Examples:
-  $ ward token revoke hvs.CAESIG...
+  $ ward token revoke ws.3xGq...
   $ ward token revoke -accessor 8BYkz5dr9yiqMrCKhv6gG0Ge
   $ ward token revoke -self`,
 			run: runTokenRevoke,
