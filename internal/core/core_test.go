@@ -301,3 +301,35 @@ func TestTuneAppliesLiveWithoutNewEngine(t *testing.T) {
 		t.Fatalf("description = %q", e.Description)
 	}
 }
+
+func TestUnsealSweepsDataOfDisabledMounts(t *testing.T) {
+	physical := inmem.New()
+	c := newCore(t, physical)
+	init, err := c.Init(ctx, api.InitRequest{SecretShares: 1, SecretThreshold: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Unseal(ctx, init.Keys[0]); err != nil {
+		t.Fatal(err)
+	}
+	// Data under a mount UUID the table does not know: what an
+	// interrupted disable leaves behind.
+	mustCall(t, c, init.RootToken, engine.OpUpdate, "sys/mounts/kv", map[string]any{"type": "kv"})
+	mustCall(t, c, init.RootToken, engine.OpUpdate, "kv/a", map[string]any{"k": "v"})
+	e, _ := c.Mount(core.TableMounts, "kv")
+	keys, _ := storage.List(ctx, physical, "logical/"+e.UUID+"/")
+	for _, k := range keys {
+		raw, _ := physical.Get(ctx, "logical/"+e.UUID+"/"+k)
+		_ = physical.Put(ctx, "logical/orphan-uuid/"+k, raw)
+	}
+	c.Seal()
+	if _, err := c.Unseal(ctx, init.Keys[0]); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := storage.List(ctx, physical, "logical/orphan-uuid/"); len(left) != 0 {
+		t.Fatalf("orphaned data survived unseal: %v", left)
+	}
+	if kept, _ := storage.List(ctx, physical, "logical/"+e.UUID+"/"); len(kept) == 0 {
+		t.Fatal("live mount data was swept")
+	}
+}

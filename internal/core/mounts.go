@@ -372,6 +372,8 @@ func (c *Core) DisableMount(ctx context.Context, table, path string) error {
 		return err
 	}
 	if err := storage.DeletePrefix(ctx, c.barrier, e.storagePrefix()); err != nil {
+		// The mount is gone from the table; sweepOrphans finishes the job
+		// at the next unseal.
 		return fmt.Errorf("disable %s: delete data: %w", e.RoutePath(), err)
 	}
 	c.log.Info("core: mount disabled", "path", e.RoutePath())
@@ -464,4 +466,32 @@ func newAccessor(r io.Reader, e MountEntry) string {
 		prefix = "auth_" + e.Type
 	}
 	return prefix + "_" + hex.EncodeToString(b[:])
+}
+
+// sweepOrphans deletes the data of mounts that are no longer in the table:
+// what a disable interrupted between dropping the mount and deleting its
+// data left behind. It lists only the mount folders, not their contents.
+func (c *Core) sweepOrphans(ctx context.Context, mt *mountTable) error {
+	live := map[string]bool{}
+	for _, entries := range mt.entries {
+		for _, e := range entries {
+			live[e.storagePrefix()] = true
+		}
+	}
+	for _, root := range []string{"logical/", "auth/"} {
+		folders, err := c.barrier.List(ctx, root)
+		if err != nil {
+			return fmt.Errorf("sweep %s: %w", root, err)
+		}
+		for _, f := range folders {
+			if !strings.HasSuffix(f, "/") || live[root+f] {
+				continue
+			}
+			c.log.Info("core: deleting data of a disabled mount", "prefix", root+f)
+			if err := storage.DeletePrefix(ctx, c.barrier, root+f); err != nil {
+				return fmt.Errorf("sweep %s: %w", root+f, err)
+			}
+		}
+	}
+	return nil
 }

@@ -18,6 +18,9 @@ func (c *Core) setup(ctx context.Context) (*unsealed, error) {
 	if s.mounts, err = c.loadMounts(ctx); err != nil {
 		return nil, err
 	}
+	if err := c.sweepOrphans(ctx, s.mounts); err != nil {
+		c.log.Warn("core: could not delete leftover mount data", "error", err)
+	}
 	if s.policies, err = loadPolicies(ctx, c.barrier); err != nil {
 		return nil, err
 	}
