@@ -19,7 +19,7 @@ import (
 )
 
 // newServer runs the API over an in-memory dev core with root token "root".
-func newServer(t *testing.T, opts httpapi.Options) *httptest.Server {
+func newServer(t testing.TB, opts httpapi.Options) *httptest.Server {
 	t.Helper()
 	c, err := core.New(core.Options{
 		Physical: inmem.New(),
