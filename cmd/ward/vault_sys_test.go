@@ -194,7 +194,11 @@ func TestVaultSys(t *testing.T) {
 
 	t.Run("policies", func(t *testing.T) {
 		const rules = `path "secret/data/app/*" { capabilities = ["read", "list"] }`
-		putPolicy(t, c, "App-Reader", rules)
+		// Names are taken only in their stored lower-case form, so a deny
+		// on an exact policy path cannot be sidestepped by spelling.
+		err := sys.PutPolicy("App-Reader", rules)
+		wantStatus(t, err, 400, `use "app-reader"`)
+		putPolicy(t, c, "app-reader", rules)
 		names, err := sys.ListPolicies()
 		if err != nil {
 			t.Fatal(err)

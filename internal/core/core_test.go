@@ -333,3 +333,37 @@ func TestUnsealSweepsDataOfDisabledMounts(t *testing.T) {
 		t.Fatal("live mount data was swept")
 	}
 }
+
+// A deny on an exact path holds however the path is spelled: with a
+// trailing slash, or a policy name in another case.
+func TestExactDenyCannotBeSidestepped(t *testing.T) {
+	c := devCore(t)
+	mustCall(t, c, "root", engine.OpUpdate, "sys/policies/acl/admin", map[string]any{"policy": `path "*" { capabilities = ["sudo", "read", "update", "create", "delete", "list"] }`})
+	mustCall(t, c, "root", engine.OpUpdate, "sys/policies/acl/delegate", map[string]any{"policy": `
+path "sys/policies/acl/*"     { capabilities = ["create", "read", "update", "delete", "list"] }
+path "sys/policies/acl/admin" { capabilities = ["deny"] }
+path "auth/token/*"           { capabilities = ["create", "update"] }
+path "auth/token/create"      { capabilities = ["deny"] }
+`})
+	tok := mustCall(t, c, "root", engine.OpUpdate, "auth/token/create", map[string]any{"policies": "delegate"}).Auth.ClientToken
+	attempts := []struct {
+		op   engine.Operation
+		path string
+	}{
+		{engine.OpUpdate, "sys/policies/acl/admin/"},
+		{engine.OpDelete, "sys/policies/acl/admin/"},
+		{engine.OpUpdate, "sys/policies/acl/ADMIN"},
+		{engine.OpDelete, "sys/policies/acl/Admin"},
+		{engine.OpUpdate, "sys/policies/acl/admin "},
+		{engine.OpUpdate, "auth/token/create/"},
+	}
+	for _, a := range attempts {
+		_, err := call(t, c, tok, a.op, a.path, map[string]any{"policy": `path "x" { capabilities = ["read"] }`})
+		if err == nil {
+			t.Errorf("%s %q succeeded", a.op, a.path)
+		}
+	}
+	if text, ok, _ := c.Policy("admin"); !ok || !strings.Contains(text, "sudo") {
+		t.Fatalf("admin policy changed: %q %v", text, ok)
+	}
+}

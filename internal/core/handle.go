@@ -38,7 +38,7 @@ func (c *Core) Handle(ctx context.Context, req *engine.Request) (*engine.Respons
 			rel = ""
 		}
 		if m.special != nil {
-			sudoPath, unauth = m.special.Special(rel)
+			sudoPath, unauth = m.special.Special(rel, req.Operation)
 		}
 	}
 

@@ -96,8 +96,21 @@ func (ps *policyStore) names() []string {
 	return append(out, PolicyRoot)
 }
 
+// checkName refuses policy names that are not already in their stored
+// form. Vault lower-cases names after its ACL check, so a token allowed
+// sys/policies/acl/* but denied sys/policies/acl/admin could still rewrite
+// "admin" as "ADMIN"; Ward refuses the unstored spelling instead.
+func checkName(name string) error {
+	if canon := strings.ToLower(strings.TrimSpace(name)); canon != name {
+		return &engine.InputError{Field: "name", Rule: fmt.Sprintf("policy names are lower case without surrounding spaces: use %q", canon)}
+	}
+	return nil
+}
+
 func (ps *policyStore) put(ctx context.Context, name, text string) error {
-	name = strings.ToLower(strings.TrimSpace(name))
+	if err := checkName(name); err != nil {
+		return err
+	}
 	if name == PolicyRoot || name == PolicyWrapping {
 		return engine.BadRequest("cannot update the %q policy", name)
 	}
@@ -119,7 +132,9 @@ func (ps *policyStore) put(ctx context.Context, name, text string) error {
 }
 
 func (ps *policyStore) delete(ctx context.Context, name string) error {
-	name = strings.ToLower(strings.TrimSpace(name))
+	if err := checkName(name); err != nil {
+		return err
+	}
 	if name == PolicyRoot || name == PolicyDefault || name == PolicyWrapping {
 		return engine.BadRequest("cannot delete the %q policy", name)
 	}
@@ -179,7 +194,6 @@ func (c *Core) Policy(name string) (text string, ok bool, err error) {
 	if err != nil {
 		return "", false, err
 	}
-	name = strings.ToLower(name)
 	if name == PolicyRoot {
 		return "", true, nil
 	}

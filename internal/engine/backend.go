@@ -29,9 +29,10 @@ type ExistenceChecker interface {
 
 // SpecialPaths is implemented by engines that have root-protected paths
 // (the caller needs sudo as well as the operation's capability) or paths
-// that need no token (logins). path is relative to the mount.
+// that need no token (logins). path is relative to the mount; op is the
+// operation as the request arrived (update for every write).
 type SpecialPaths interface {
-	Special(path string) (sudo, unauthenticated bool)
+	Special(path string, op Operation) (sudo, unauthenticated bool)
 }
 
 // TokenCleaner is implemented by engines that keep state per token

@@ -123,25 +123,26 @@ func (p *Path) match(path string, vars map[string]string) bool {
 	return path == ""
 }
 
-// route finds the first Path matching path. A trailing slash, which core
-// adds to every list, is dropped if only the bare path has a route
-// ("policies/acl/" lists through "policies/acl").
-func (m *Mux) route(path string) (*Path, map[string]string) {
+// route finds the first Path matching path. A list may also reach a
+// route without the trailing slash core adds to every list
+// ("policies/acl/" lists through "policies/acl"); other operations never
+// do, so a policy on an exact path cannot be sidestepped with a slash.
+func (m *Mux) route(path string, op Operation) (*Path, map[string]string) {
 	for _, p := range m.paths {
 		vars := make(map[string]string, 2)
 		if p.match(path, vars) {
 			return p, vars
 		}
 	}
-	if trimmed, ok := strings.CutSuffix(path, "/"); ok && trimmed != "" {
-		return m.route(trimmed)
+	if trimmed, ok := strings.CutSuffix(path, "/"); ok && trimmed != "" && op == OpList {
+		return m.route(trimmed, op)
 	}
 	return nil, nil
 }
 
 // Handle implements Backend.
 func (m *Mux) Handle(ctx context.Context, req *Request) (*Response, error) {
-	p, vars := m.route(req.Path)
+	p, vars := m.route(req.Path, req.Operation)
 	if p == nil {
 		return nil, Errorf(ErrUnsupportedPath, "no handler for route %q. route entry not found.", req.MountPath+req.Path)
 	}
@@ -188,7 +189,7 @@ func (p *Path) handler(op Operation) Handler {
 
 // Exists implements ExistenceChecker.
 func (m *Mux) Exists(ctx context.Context, req *Request) (found, supported bool, err error) {
-	p, vars := m.route(req.Path)
+	p, vars := m.route(req.Path, req.Operation)
 	if p == nil || p.Exists == nil {
 		return false, false, nil
 	}
@@ -198,8 +199,8 @@ func (m *Mux) Exists(ctx context.Context, req *Request) (found, supported bool, 
 }
 
 // Special implements SpecialPaths.
-func (m *Mux) Special(path string) (sudo, unauthenticated bool) {
-	p, _ := m.route(path)
+func (m *Mux) Special(path string, op Operation) (sudo, unauthenticated bool) {
+	p, _ := m.route(path, op)
 	if p == nil {
 		return false, false
 	}

@@ -85,7 +85,23 @@ func TestMuxHandle(t *testing.T) {
 	if _, supported, _ := m.Exists(ctx, &Request{Path: "config"}); supported {
 		t.Fatal("config has no existence check")
 	}
-	if sudo, unauth := m.Special("data/a"); !sudo || unauth {
+	if sudo, unauth := m.Special("data/a", OpUpdate); !sudo || unauth {
 		t.Fatalf("special data/a = %v %v", sudo, unauth)
+	}
+}
+
+// A trailing slash reaches a bare route only for lists: otherwise a
+// policy on the exact path could be sidestepped with "path/".
+func TestMuxTrailingSlashOnlyForLists(t *testing.T) {
+	m := NewMux(Path{Pattern: "policies/acl",
+		List:  func(context.Context, *Request) (*Response, error) { return ListResponse([]string{"p"}), nil },
+		Write: func(context.Context, *Request) (*Response, error) { return nil, nil },
+	})
+	ctx := context.Background()
+	if _, err := m.Handle(ctx, &Request{Operation: OpList, Path: "policies/acl/"}); err != nil {
+		t.Fatalf("list with slash: %v", err)
+	}
+	if _, err := m.Handle(ctx, &Request{Operation: OpUpdate, Path: "policies/acl/"}); !errors.Is(err, ErrUnsupportedPath) {
+		t.Fatalf("write with slash: %v, want unsupported path", err)
 	}
 }

@@ -2,8 +2,6 @@ package sys
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/wardsec/ward/internal/engine"
 	"github.com/wardsec/ward/internal/policy"
@@ -88,14 +86,8 @@ func (b *backend) writePolicy(ctx context.Context, req *engine.Request) (*engine
 	default:
 		return nil, &engine.InputError{Field: "policy", Rule: "is required"}
 	}
-	name := req.Var("name")
-	if err := b.core.PutPolicy(ctx, name, policy.DecodeText(text)); err != nil {
+	if err := b.core.PutPolicy(ctx, req.Var("name"), policy.DecodeText(text)); err != nil {
 		return nil, err
-	}
-	// Names are stored in lower case; say so, as Vault does, so that the
-	// writer does not look for the name they typed.
-	if stored := strings.ToLower(strings.TrimSpace(name)); stored != name {
-		warnings = append(warnings, fmt.Sprintf("policy name was stored in lower case as %q", stored))
 	}
 	return withWarnings(nil, warnings), nil
 }

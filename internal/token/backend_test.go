@@ -377,7 +377,7 @@ func TestAccessorsEndpointAndSpecialPaths(t *testing.T) {
 	}
 	sp := f.s.Backend().(engine.SpecialPaths)
 	for path, want := range map[string]bool{"accessors": true, "accessors/": true, "revoke-orphan": true, "create": false, "lookup-self": false} {
-		if sudo, unauth := sp.Special(path); sudo != want || unauth {
+		if sudo, unauth := sp.Special(path, engine.OpList); sudo != want || unauth {
 			t.Errorf("Special(%q) = %v, %v", path, sudo, unauth)
 		}
 	}
