@@ -58,9 +58,6 @@ type Core struct {
 	// lifecycle serializes init, unseal, seal and rotation.
 	lifecycle sync.Mutex
 	unsealing unsealProgress
-	// unwrapMu makes reading and revoking a wrapping token one step, so a
-	// wrapped response is handed out at most once.
-	unwrapMu sync.Mutex
 
 	// active holds everything that exists only while unsealed; nil while
 	// sealed, so the request path needs no lock to see the seal state.

@@ -367,3 +367,36 @@ path "auth/token/create"      { capabilities = ["deny"] }
 		t.Fatalf("admin policy changed: %q %v", text, ok)
 	}
 }
+
+// The legacy cubbyhole/response read and sys/wrapping/unwrap race for one
+// wrapping token: only one of them may get the response.
+func TestWrappedResponseOnceAcrossUnwrapAndLegacyRead(t *testing.T) {
+	c := devCore(t)
+	mustCall(t, c, "root", engine.OpUpdate, "secret/data/w", map[string]any{"data": map[string]any{"k": "v"}})
+	for round := 0; round < 20; round++ {
+		resp, err := c.Handle(ctx, &engine.Request{ID: "r", Operation: engine.OpRead, Path: "secret/data/w", ClientToken: "root", WrapTTL: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wt := resp.WrapInfo.Token
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			if _, err := c.Unwrap(ctx, wt); err == nil {
+				wins.Add(1)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			if r, err := call(t, c, wt, engine.OpRead, "cubbyhole/response", nil); err == nil && r != nil {
+				wins.Add(1)
+			}
+		}()
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Fatalf("round %d: %d readers got the wrapped response", round, wins.Load())
+		}
+	}
+}

@@ -22,19 +22,17 @@ func (c *Core) Handle(ctx context.Context, req *engine.Request) (*engine.Respons
 	if err != nil {
 		return nil, err
 	}
-	if err := checkPath(req.Path); err != nil {
+	path, err := canonicalPath(req.Path, req.Operation)
+	if err != nil {
 		return nil, err
 	}
-	if req.Operation == engine.OpList && !strings.HasSuffix(req.Path, "/") {
-		req.Path += "/"
-	}
 
-	m, mountPath, routed := s.router.Match(req.Path)
+	m, mountPath, routed := s.router.Match(path)
 	rel := ""
 	sudoPath, unauth := false, false
 	if routed {
-		rel = strings.TrimPrefix(req.Path, mountPath)
-		if mountPath == req.Path+"/" {
+		rel = strings.TrimPrefix(path, mountPath)
+		if mountPath == path+"/" {
 			rel = ""
 		}
 		if m.special != nil {
@@ -44,11 +42,16 @@ func (c *Core) Handle(ctx context.Context, req *engine.Request) (*engine.Respons
 
 	entry, err := c.authenticate(ctx, s, req.ClientToken)
 	if err != nil && !unauth {
+		if wrappingSelfPaths[path] && req.Data["token"] == nil {
+			// The client token is the wrapping token: say that it is not
+			// valid, as Vault's clients expect, rather than forbidden.
+			return nil, errBadWrappingToken
+		}
 		return nil, err
 	}
 	if !routed {
 		if entry != nil && isRoot(entry) {
-			return nil, engine.Errorf(engine.ErrUnsupportedPath, "no handler for route %q. route entry not found.", req.Path)
+			return nil, engine.Errorf(engine.ErrUnsupportedPath, "no handler for route %q. route entry not found.", path)
 		}
 		return nil, engine.ErrPermissionDenied
 	}
@@ -72,10 +75,12 @@ func (c *Core) Handle(ctx context.Context, req *engine.Request) (*engine.Respons
 
 	var exhausted bool
 	if entry != nil {
-		if err := c.authorize(s, entry, &ereq, req.Path, sudoPath, unauth); err != nil {
+		if err := c.authorize(s, entry, &ereq, path, sudoPath, unauth); err != nil {
 			return nil, err
 		}
-		if entry.NumUses > 0 && !presentsOwnWrapping(entry, req.Path) {
+		// Unauthenticated paths charge no use; wrapping tokens presented
+		// to the wrapping endpoints are spent by those endpoints.
+		if entry.NumUses > 0 && !unauth && !presentsOwnWrapping(entry, path) {
 			if exhausted, err = s.tokens.Use(ctx, entry); err != nil {
 				return nil, err
 			}
@@ -98,19 +103,27 @@ func (c *Core) Handle(ctx context.Context, req *engine.Request) (*engine.Respons
 		resp.MountType = m.entry.Type
 	}
 	if req.WrapTTL > 0 && resp.Raw == nil && resp.WrapInfo == nil {
-		return c.wrap(ctx, s, req, resp)
+		return c.wrap(ctx, s, req.ID, path, req.WrapTTL, resp)
 	}
 	return resp, nil
 }
 
-// checkPath refuses paths that try to climb out of their mount.
-func checkPath(p string) error {
+// canonicalPath is the one spelling of a request path that routing, the
+// ACL and the engine all see: no "." or ".." segments, and a trailing
+// slash on lists (so policies on "secret/metadata/" govern listing it).
+func canonicalPath(p string, op engine.Operation) (string, error) {
 	for _, seg := range strings.Split(p, "/") {
-		if seg == ".." {
-			return engine.BadRequest("path cannot contain parent references")
+		switch seg {
+		case "..":
+			return "", engine.BadRequest("path cannot contain parent references")
+		case ".":
+			return "", engine.BadRequest("path cannot contain \".\" segments")
 		}
 	}
-	return nil
+	if op == engine.OpList && !strings.HasSuffix(p, "/") {
+		p += "/"
+	}
+	return p, nil
 }
 
 // authenticate looks up the client token. An empty, unknown or expired
@@ -142,7 +155,7 @@ var wrappingSelfPaths = map[string]bool{
 // of wrappingSelfPaths. The pipeline must not spend its single use then:
 // that would revoke it before the endpoint could read the wrapped response.
 func presentsOwnWrapping(e *token.Entry, path string) bool {
-	return len(e.Policies) == 1 && e.Policies[0] == PolicyWrapping && wrappingSelfPaths[path]
+	return isWrapping(e) && wrappingSelfPaths[path]
 }
 
 func isRoot(e *token.Entry) bool {
@@ -181,10 +194,12 @@ func (c *Core) authorize(s *unsealed, e *token.Entry, req *engine.Request, fullP
 	}
 	need, ok := capabilityFor(req.Operation)
 	if !ok {
-		if unauth || req.Operation == engine.OpHelp {
+		// Help needs some capability on the path, so that it cannot be
+		// used to find out which mounts exist.
+		if caps := acl.Capabilities(fullPath); unauth || (req.Operation == engine.OpHelp && caps != 0 && !caps.Has(policy.Deny)) {
 			return nil
 		}
-		return engine.ErrPermissionDenied
+		return engine.Errorf(engine.ErrPermissionDenied, "permission denied")
 	}
 	res := acl.Allowed(policy.Check{
 		Path:     fullPath,

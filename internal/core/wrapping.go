@@ -22,12 +22,12 @@ var errBadWrappingToken = engine.BadRequest("wrapping token is not valid or does
 
 // wrap stores resp in the cubbyhole of a new single-use token and returns
 // only that token's wrap_info.
-func (c *Core) wrap(ctx context.Context, s *unsealed, req *engine.Request, resp *engine.Response) (*engine.Response, error) {
-	body, err := json.Marshal(resp.Secret(req.ID))
+func (c *Core) wrap(ctx context.Context, s *unsealed, requestID, path string, ttl time.Duration, resp *engine.Response) (*engine.Response, error) {
+	body, err := json.Marshal(resp.Secret(requestID))
 	if err != nil {
 		return nil, fmt.Errorf("wrap response: %w", err)
 	}
-	info, err := c.storeWrapped(ctx, s, body, req.Path, req.WrapTTL)
+	info, err := c.storeWrapped(ctx, s, body, path, ttl)
 	if err != nil {
 		return nil, err
 	}
@@ -98,8 +98,11 @@ type wrapped struct {
 	creationPath string
 }
 
-// readWrapped returns the wrapped payload of a live wrapping token.
-func (c *Core) readWrapped(ctx context.Context, s *unsealed, raw string) (*wrapped, error) {
+// readWrapped returns the wrapped payload of a live wrapping token. With
+// spend, it first spends the token's single use: the token store does that
+// atomically, so of all the requests racing for one wrapping token (unwrap,
+// rewrap, a legacy read of cubbyhole/response) exactly one gets the payload.
+func (c *Core) readWrapped(ctx context.Context, s *unsealed, raw string, spend bool) (*wrapped, error) {
 	if raw == "" {
 		return nil, &engine.InputError{Field: "token", Rule: "is required"}
 	}
@@ -110,8 +113,15 @@ func (c *Core) readWrapped(ctx context.Context, s *unsealed, raw string) (*wrapp
 	if err != nil {
 		return nil, err
 	}
-	if len(e.Policies) != 1 || e.Policies[0] != PolicyWrapping {
+	if !isWrapping(e) {
 		return nil, errBadWrappingToken
+	}
+	if spend {
+		if _, err := s.tokens.Use(ctx, e); errors.Is(err, token.ErrNotFound) {
+			return nil, errBadWrappingToken
+		} else if err != nil {
+			return nil, err
+		}
 	}
 	cubby, err := c.cubbyhole(s)
 	if err != nil {
@@ -159,14 +169,13 @@ func (c *Core) Unwrap(ctx context.Context, raw string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.unwrapMu.Lock()
-	defer c.unwrapMu.Unlock()
-	w, err := c.readWrapped(ctx, s, raw)
+	w, err := c.readWrapped(ctx, s, raw, true)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.tokens.Revoke(ctx, w.entry.ID); err != nil {
-		return nil, fmt.Errorf("unwrap: revoke wrapping token: %w", err)
+		// The token is spent and accepted nowhere; Tidy finishes the job.
+		c.log.Warn("core: revoke unwrapped token", "accessor", w.entry.Accessor, "error", err)
 	}
 	return []byte(w.response), nil
 }
@@ -177,7 +186,7 @@ func (c *Core) WrapLookup(ctx context.Context, raw string) (map[string]any, erro
 	if err != nil {
 		return nil, err
 	}
-	w, err := c.readWrapped(ctx, s, raw)
+	w, err := c.readWrapped(ctx, s, raw, false)
 	if err != nil {
 		return nil, err
 	}
@@ -195,18 +204,22 @@ func (c *Core) Rewrap(ctx context.Context, raw string) (*api.WrapInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.unwrapMu.Lock()
-	defer c.unwrapMu.Unlock()
-	w, err := c.readWrapped(ctx, s, raw)
+	w, err := c.readWrapped(ctx, s, raw, true)
 	if err != nil {
 		return nil, err
 	}
+	// The old token is spent already; store the new one before revoking it.
 	info, err := c.storeWrapped(ctx, s, []byte(w.response), w.creationPath, time.Duration(w.creationTTL)*time.Second)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.tokens.Revoke(ctx, w.entry.ID); err != nil {
-		return nil, fmt.Errorf("rewrap: revoke old token: %w", err)
+		c.log.Warn("core: revoke rewrapped token", "accessor", w.entry.Accessor, "error", err)
 	}
 	return info, nil
+}
+
+// isWrapping reports whether e is a response-wrapping token.
+func isWrapping(e *token.Entry) bool {
+	return len(e.Policies) == 1 && e.Policies[0] == PolicyWrapping
 }

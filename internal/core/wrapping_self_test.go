@@ -3,6 +3,7 @@ package core_test
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,8 +31,9 @@ func TestWrappingTokenAsClientToken(t *testing.T) {
 	if r.Raw == nil || !bytes.Contains(r.Raw.Body, []byte("wrapped-value")) {
 		t.Fatalf("unwrap = %+v", r)
 	}
-	if _, err := call(t, c, wt, engine.OpUpdate, "sys/wrapping/unwrap", nil); !errors.Is(err, engine.ErrPermissionDenied) {
-		t.Fatalf("second unwrap: %v, want permission denied", err)
+	// A spent wrapping token is "not valid" (400), as clients expect.
+	if _, err := call(t, c, wt, engine.OpUpdate, "sys/wrapping/unwrap", nil); !errors.Is(err, engine.ErrInvalidRequest) || !strings.Contains(err.Error(), "not valid") {
+		t.Fatalf("second unwrap: %v, want wrapping token is not valid", err)
 	}
 
 	// Anywhere else the token's single use is spent as usual.
@@ -43,7 +45,7 @@ func TestWrappingTokenAsClientToken(t *testing.T) {
 	if _, err := call(t, c, wt, engine.OpRead, "cubbyhole/response", nil); err != nil {
 		t.Fatalf("legacy read of cubbyhole/response: %v", err)
 	}
-	if _, err := call(t, c, wt, engine.OpUpdate, "sys/wrapping/unwrap", nil); !errors.Is(err, engine.ErrPermissionDenied) {
-		t.Fatalf("unwrap after the use was spent: %v, want permission denied", err)
+	if _, err := call(t, c, wt, engine.OpUpdate, "sys/wrapping/unwrap", nil); !errors.Is(err, engine.ErrInvalidRequest) {
+		t.Fatalf("unwrap after the use was spent: %v, want wrapping token is not valid", err)
 	}
 }
