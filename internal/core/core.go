@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"io"
@@ -72,8 +73,10 @@ type unsealed struct {
 	policies *policyStore
 	// clusterID is a random ID created at first unseal.
 	clusterID string
-	stop      chan struct{}
-	done      sync.WaitGroup
+	// ctx is cancelled when the server seals; background work stops.
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   sync.WaitGroup
 }
 
 // New returns a sealed Core over opts.Physical.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 
 	"github.com/wardsec/ward/api"
 	"github.com/wardsec/ward/internal/barrier"
@@ -23,8 +24,16 @@ import (
 const keySize = 32
 
 // unsealProgress holds the shares given so far; guarded by Core.lifecycle.
+// count mirrors len(shares) so that seal-status and health never wait on
+// an unseal in progress.
 type unsealProgress struct {
 	shares [][]byte
+	count  atomic.Int32
+}
+
+func (p *unsealProgress) add(share []byte) {
+	p.shares = append(p.shares, share)
+	p.count.Store(int32(len(p.shares)))
 }
 
 func (p *unsealProgress) reset() {
@@ -32,6 +41,7 @@ func (p *unsealProgress) reset() {
 		clear(s)
 	}
 	p.shares = nil
+	p.count.Store(0)
 }
 
 // Initialized reports whether the server has been initialized. The seal
@@ -201,7 +211,7 @@ func (c *Core) addShare(ctx context.Context, share []byte) error {
 			return nil // the same share twice makes no progress
 		}
 	}
-	c.unsealing.shares = append(c.unsealing.shares, share)
+	c.unsealing.add(share)
 	if len(c.unsealing.shares) < cfg.SecretThreshold {
 		return nil
 	}
@@ -288,9 +298,7 @@ func (c *Core) SealStatus(ctx context.Context) (*api.SealStatus, error) {
 		st.ClusterName = c.clusterName()
 		st.ClusterID = active.clusterID
 	} else {
-		c.lifecycle.Lock()
-		st.Progress = len(c.unsealing.shares)
-		c.lifecycle.Unlock()
+		st.Progress = int(c.unsealing.count.Load())
 	}
 	return st, nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -102,39 +103,38 @@ func defaultMounts() map[string][]MountEntry {
 	}
 }
 
-// loadMounts reads the mount tables, creating the defaults on first use.
-func (c *Core) loadMounts(ctx context.Context) (*mountTable, error) {
-	mt := &mountTable{entries: map[string][]MountEntry{}}
-	fresh := false
+// loadMounts reads the mount tables, creating a missing one with its
+// defaults. created reports that one was missing: after a fresh init, or
+// when storage lost it, in which case data may exist that the new table
+// does not name, and nothing may be swept.
+func (c *Core) loadMounts(ctx context.Context) (mt *mountTable, created bool, err error) {
+	mt = &mountTable{entries: map[string][]MountEntry{}}
+	defaults := defaultMounts()
 	for _, table := range []string{TableMounts, TableAuth} {
 		raw, err := c.barrier.Get(ctx, tableKey(table))
 		if errors.Is(err, storage.ErrNotFound) {
-			fresh = true
+			entries := defaults[table]
+			for i := range entries {
+				entries[i].UUID = newUUID(c.opts.Rand)
+				entries[i].Accessor = newAccessor(c.opts.Rand, entries[i])
+			}
+			mt.entries[table] = entries
+			if err := c.persistTable(ctx, mt, table); err != nil {
+				return nil, false, err
+			}
+			created = true
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("load %s table: %w", table, err)
+			return nil, false, fmt.Errorf("load %s table: %w", table, err)
 		}
 		var entries []MountEntry
 		if err := json.Unmarshal(raw, &entries); err != nil {
-			return nil, fmt.Errorf("load %s table: %w", table, err)
+			return nil, false, fmt.Errorf("load %s table: %w", table, err)
 		}
 		mt.entries[table] = entries
 	}
-	if !fresh {
-		return mt, nil
-	}
-	for table, entries := range defaultMounts() {
-		for i := range entries {
-			entries[i].UUID = newUUID(c.opts.Rand)
-			entries[i].Accessor = newAccessor(c.opts.Rand, entries[i])
-		}
-		mt.entries[table] = entries
-		if err := c.persistTable(ctx, mt, table); err != nil {
-			return nil, err
-		}
-	}
-	return mt, nil
+	return mt, created, nil
 }
 
 func (c *Core) persistTable(ctx context.Context, mt *mountTable, table string) error {
@@ -321,6 +321,9 @@ func (c *Core) EnableMount(ctx context.Context, e MountEntry) error {
 	s.mounts.entries[e.Table] = append(s.mounts.entries[e.Table], e)
 	if err := c.persistTable(ctx, s.mounts, e.Table); err != nil {
 		s.mounts.entries[e.Table] = s.mounts.entries[e.Table][:len(s.mounts.entries[e.Table])-1]
+		if cl, ok := m.backend.(interface{ Close() error }); ok {
+			_ = cl.Close()
+		}
 		return err
 	}
 	s.router.Mount(route, m)
@@ -343,41 +346,54 @@ func validateMountPath(p string) error {
 	return nil
 }
 
-// DisableMount removes a mount and deletes all of its data.
+// DisableMount removes a mount and deletes all of its data. The mount
+// leaves the table and the router under the table lock; its data is
+// deleted after, without holding it, so other mount operations do not wait
+// on a large delete (an interrupted delete is finished by sweepOrphans).
 func (c *Core) DisableMount(ctx context.Context, table, path string) error {
 	s, err := c.state()
 	if err != nil {
 		return err
 	}
-	path = normalizeMountPath(path)
-	s.mounts.mu.Lock()
-	defer s.mounts.mu.Unlock()
-	entries := s.mounts.entries[table]
-	idx := -1
-	for i := range entries {
-		if entries[i].Path == path {
-			idx = i
-		}
-	}
-	if idx < 0 {
-		return nil // disabling a missing mount succeeds, as in Vault
-	}
-	e := entries[idx]
-	if protectedMounts[e.RoutePath()] {
-		return engine.BadRequest("cannot disable %q: it is a built-in mount", e.RoutePath())
-	}
-	s.router.Unmount(e.RoutePath())
-	s.mounts.entries[table] = append(entries[:idx:idx], entries[idx+1:]...)
-	if err := c.persistTable(ctx, s.mounts, table); err != nil {
+	e, live, err := c.detachMount(ctx, s, table, normalizeMountPath(path))
+	if err != nil || live == nil {
 		return err
 	}
+	if cl, ok := live.backend.(interface{ Close() error }); ok {
+		if err := cl.Close(); err != nil {
+			c.log.Warn("core: close disabled mount", "path", e.RoutePath(), "error", err)
+		}
+	}
 	if err := storage.DeletePrefix(ctx, c.barrier, e.storagePrefix()); err != nil {
-		// The mount is gone from the table; sweepOrphans finishes the job
-		// at the next unseal.
 		return fmt.Errorf("disable %s: delete data: %w", e.RoutePath(), err)
 	}
 	c.log.Info("core: mount disabled", "path", e.RoutePath())
 	return nil
+}
+
+// detachMount takes the mount at path out of the persisted table and the
+// router. A missing mount is (nil entry, nil mount, nil): disabling it
+// succeeds, as in Vault.
+func (c *Core) detachMount(ctx context.Context, s *unsealed, table, path string) (MountEntry, *mount, error) {
+	s.mounts.mu.Lock()
+	defer s.mounts.mu.Unlock()
+	entries := s.mounts.entries[table]
+	idx := slices.IndexFunc(entries, func(e MountEntry) bool { return e.Path == path })
+	if idx < 0 {
+		return MountEntry{}, nil, nil
+	}
+	e := entries[idx]
+	if protectedMounts[e.RoutePath()] {
+		return e, nil, engine.BadRequest("cannot disable %q: it is a built-in mount", e.RoutePath())
+	}
+	s.mounts.entries[table] = slices.Delete(slices.Clone(entries), idx, idx+1)
+	if err := c.persistTable(ctx, s.mounts, table); err != nil {
+		s.mounts.entries[table] = entries
+		return e, nil, err
+	}
+	live, _ := s.router.Get(e.RoutePath())
+	s.router.Unmount(e.RoutePath())
+	return e, live, nil
 }
 
 // TuneMount changes a mount's tunables. Fields left nil are unchanged.

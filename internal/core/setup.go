@@ -13,13 +13,17 @@ import (
 // setup builds the unsealed state: mount tables, policies, the token store
 // and every mounted engine. The barrier must be unsealed.
 func (c *Core) setup(ctx context.Context) (*unsealed, error) {
-	s := &unsealed{stop: make(chan struct{})}
+	s := &unsealed{}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	var err error
-	if s.mounts, err = c.loadMounts(ctx); err != nil {
+	var created bool
+	if s.mounts, created, err = c.loadMounts(ctx); err != nil {
 		return nil, err
 	}
-	if err := c.sweepOrphans(ctx, s.mounts); err != nil {
-		c.log.Warn("core: could not delete leftover mount data", "error", err)
+	if !created {
+		if err := c.sweepOrphans(ctx, s.mounts); err != nil {
+			c.log.Warn("core: could not delete leftover mount data", "error", err)
+		}
 	}
 	if s.policies, err = loadPolicies(ctx, c.barrier); err != nil {
 		return nil, err
@@ -74,10 +78,11 @@ func (c *Core) startBackground(s *unsealed) {
 		defer t.Stop()
 		for {
 			select {
-			case <-s.stop:
+			case <-s.ctx.Done():
 				return
 			case <-t.C:
-				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				// Cancelled by seal, so sealing never waits on a tidy.
+				ctx, cancel := context.WithTimeout(s.ctx, time.Minute)
 				if n, err := s.tokens.Tidy(ctx); err != nil {
 					c.log.Warn("core: revoke expired tokens", "error", err)
 				} else if n > 0 {
@@ -91,11 +96,7 @@ func (c *Core) startBackground(s *unsealed) {
 
 // teardown stops background work and closes engines that hold resources.
 func (c *Core) teardown(s *unsealed) {
-	select {
-	case <-s.stop:
-	default:
-		close(s.stop)
-	}
+	s.cancel()
 	s.done.Wait()
 	if s.router == nil {
 		return

@@ -294,10 +294,10 @@ func ParseDuration(raw any) (time.Duration, error) {
 			return 0, nil
 		}
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-			d = time.Duration(n) * time.Second
-			if n > math.MaxInt64/int64(time.Second) {
+			if n > math.MaxInt64/int64(time.Second) || n < math.MinInt64/int64(time.Second) {
 				return 0, fmt.Errorf("duration too large")
 			}
+			d = time.Duration(n) * time.Second
 			break
 		}
 		var err error

@@ -93,7 +93,7 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("ParseDuration(%v) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []any{"-1s", -1, "1x", true, "99999999999999999999"} {
+	for _, in := range []any{"-1s", -1, "1x", true, "99999999999999999999", "-9223372037", "9223372037"} {
 		if _, err := ParseDuration(in); err == nil {
 			t.Errorf("ParseDuration(%v) succeeded", in)
 		}

@@ -34,6 +34,9 @@ func statusFor(err error) (int, string) {
 		return http.StatusServiceUnavailable, message(err, "service temporarily unavailable")
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable, "request timed out"
+	case errors.Is(err, context.Canceled):
+		// The client went away; nobody reads this answer.
+		return http.StatusBadRequest, "request canceled"
 	}
 	return http.StatusInternalServerError, ""
 }

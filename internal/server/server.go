@@ -111,8 +111,12 @@ func (s *Server) Listen(cfg *config.Config) error {
 		srv := &http.Server{
 			Handler:           h,
 			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       5 * time.Minute,
-			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+			// A body trickled in slowly must not hold a connection and
+			// its buffer longer than a request may take.
+			ReadTimeout:  l.MaxRequestDuration,
+			WriteTimeout: l.MaxRequestDuration + 10*time.Second,
+			IdleTimeout:  5 * time.Minute,
+			ErrorLog:     slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		}
 		ln, err := net.Listen("tcp", l.Address)
 		if err != nil {
