@@ -43,7 +43,7 @@ func (c *Core) CapabilitiesAccessor(ctx context.Context, accessor string, paths 
 
 func (c *Core) capabilities(s *unsealed, e *token.Entry, paths []string) (map[string][]string, error) {
 	out := make(map[string][]string, len(paths))
-	if isRoot(e) {
+	if e.IsRoot() {
 		for _, p := range paths {
 			out[p] = []string{"root"}
 		}

@@ -50,7 +50,7 @@ func (c *Core) Handle(ctx context.Context, req *engine.Request) (*engine.Respons
 		return nil, err
 	}
 	if !routed {
-		if entry != nil && isRoot(entry) {
+		if entry != nil && entry.IsRoot() {
 			return nil, engine.Errorf(engine.ErrUnsupportedPath, "no handler for route %q. route entry not found.", path)
 		}
 		return nil, engine.ErrPermissionDenied
@@ -158,17 +158,8 @@ func presentsOwnWrapping(e *token.Entry, path string) bool {
 	return isWrapping(e) && wrappingSelfPaths[path]
 }
 
-func isRoot(e *token.Entry) bool {
-	for _, p := range e.Policies {
-		if p == PolicyRoot {
-			return true
-		}
-	}
-	return false
-}
-
 func newCaller(e *token.Entry) *engine.Caller {
-	root := isRoot(e)
+	root := e.IsRoot()
 	return &engine.Caller{
 		TokenID:     e.ID,
 		Accessor:    e.Accessor,

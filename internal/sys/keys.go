@@ -73,7 +73,7 @@ type capabilitiesInput struct {
 }
 
 func (b *backend) capabilities(ctx context.Context, req *engine.Request) (*engine.Response, error) {
-	in, warnings, err := decode[capabilitiesInput](req)
+	in, warnings, err := engine.Decode[capabilitiesInput](req.Data)
 	if err != nil {
 		return nil, err
 	}

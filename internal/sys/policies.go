@@ -72,7 +72,7 @@ type policyInput struct {
 }
 
 func (b *backend) writePolicy(ctx context.Context, req *engine.Request) (*engine.Response, error) {
-	in, warnings, err := decode[policyInput](req)
+	in, warnings, err := engine.Decode[policyInput](req.Data)
 	if err != nil {
 		return nil, err
 	}

@@ -78,11 +78,6 @@ type backend struct {
 	core Core
 }
 
-// decode is engine.Decode that also returns its warnings on the response.
-func decode[T any](req *engine.Request) (T, []string, error) {
-	return engine.Decode[T](req.Data)
-}
-
 // withWarnings attaches decode warnings to a response, creating one if the
 // handler had nothing else to say.
 func withWarnings(resp *engine.Response, warnings []string) *engine.Response {

@@ -50,7 +50,7 @@ type tokenInput struct {
 
 // wrappingToken is the token in the body, or else the caller's own.
 func wrappingToken(req *engine.Request) (string, []string, error) {
-	in, warnings, err := decode[tokenInput](req)
+	in, warnings, err := engine.Decode[tokenInput](req.Data)
 	if err != nil {
 		return "", nil, err
 	}
