@@ -18,14 +18,31 @@ import (
 	"github.com/wardsec/ward/internal/engine"
 )
 
-// Mounts is the part of core that manages mount tables.
+// Every method below returns engine.ErrSealed (503) while the server is
+// sealed, errors wrapping engine.ErrInvalidRequest (400) for bad input,
+// and any other error only for a storage failure (500).
+
+// Mounts is the part of core that manages mount tables. table is
+// core.TableMounts or core.TableAuth; paths are given with or without
+// their trailing slash.
 type Mounts interface {
+	// Mounts lists a table's entries, sorted by path.
 	Mounts(table string) ([]core.MountEntry, error)
+	// Mount returns the entry mounted exactly at path, or nil if none is.
 	Mount(table, path string) (*core.MountEntry, error)
+	// MountFor returns the entry owning a request path ("secret/a/b" ->
+	// secret/), or nil if no mount owns it.
 	MountFor(path string) (*core.MountEntry, error)
+	// EnableMount adds a mount; a taken or reserved path, or an unknown
+	// type, is a 400.
 	EnableMount(ctx context.Context, e core.MountEntry) error
+	// DisableMount removes a mount and deletes its data; a missing mount
+	// is not an error, a built-in one is a 400.
 	DisableMount(ctx context.Context, table, path string) error
+	// TuneMount changes the tunables that are set in t.
 	TuneMount(ctx context.Context, table, path string, t core.Tune) error
+	// CanSeeMount reports whether caller may learn that the mount at
+	// mountPath exists: any capability other than deny below it.
 	CanSeeMount(caller *engine.Caller, mountPath string) (bool, error)
 	// MountTTLs are a mount's effective default and maximum lease TTLs.
 	MountTTLs(e *core.MountEntry) (def, max time.Duration)
@@ -33,25 +50,43 @@ type Mounts interface {
 
 // Policies is the part of core that stores ACL policies.
 type Policies interface {
+	// Policy returns a policy's text; ok is false if it does not exist.
+	// "root" exists and has no text.
 	Policy(name string) (text string, ok bool, err error)
+	// Policies lists every policy name, "root" last.
 	Policies() ([]string, error)
+	// PutPolicy parses and stores a policy; a parse error or a name not in
+	// lower case is a 400, as is writing "root".
 	PutPolicy(ctx context.Context, name, text string) error
+	// DeletePolicy removes a policy; "root" and "default" cannot go (400).
 	DeletePolicy(ctx context.Context, name string) error
+	// Capabilities maps each path to the capability names the token's
+	// policies grant there (["root"] for root, ["deny"] for none); an
+	// unknown token is a 400.
 	Capabilities(ctx context.Context, token string, paths []string) (map[string][]string, error)
+	// CapabilitiesAccessor is Capabilities for the token with accessor.
 	CapabilitiesAccessor(ctx context.Context, accessor string, paths []string) (map[string][]string, error)
 }
 
-// Wrapping is the part of core that keeps wrapped responses.
+// Wrapping is the part of core that keeps wrapped responses. A token that
+// is not a live wrapping token is a 400 "wrapping token is not valid".
 type Wrapping interface {
+	// Unwrap returns the wrapped response body once and revokes the token.
 	Unwrap(ctx context.Context, token string) ([]byte, error)
+	// WrapLookup returns creation_path, creation_time and creation_ttl
+	// without using the token.
 	WrapLookup(ctx context.Context, token string) (map[string]any, error)
+	// Rewrap moves the response to a new wrapping token and revokes the old.
 	Rewrap(ctx context.Context, token string) (*api.WrapInfo, error)
 }
 
 // Keys is the part of core that manages the barrier and the seal.
 type Keys interface {
+	// Rotate adds a barrier key term used for every new write.
 	Rotate(ctx context.Context) error
+	// KeyStatus reports the active term.
 	KeyStatus() (barrier.Status, error)
+	// Seal drops every key from memory; it cannot fail.
 	Seal()
 }
 
