@@ -203,6 +203,10 @@ func (c *Core) authorize(s *unsealed, e *token.Entry, req *engine.Request, fullP
 	if !res.Allowed && !unauth {
 		return engine.Errorf(engine.ErrPermissionDenied, "permission denied")
 	}
+	if need == policy.Create {
+		update := acl.Allowed(policy.Check{Path: fullPath, Op: policy.Update, Params: req.Data, WrapTTL: req.WrapTTL})
+		req.CreateOnly = !update.Allowed
+	}
 	return nil
 }
 

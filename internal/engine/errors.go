@@ -23,6 +23,9 @@ var (
 	ErrUnavailable = errors.New("service temporarily unavailable") // 503
 )
 
+// ErrCreateOnly refuses a CreateOnly write whose target exists (403).
+var ErrCreateOnly = Errorf(ErrPermissionDenied, "permission denied: the target exists and this token may create but not update it")
+
 // Error is an error with a message for the client and a kind (one of the
 // sentinels above) that decides its status.
 type Error struct {

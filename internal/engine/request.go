@@ -40,6 +40,11 @@ type Request struct {
 	ClientToken string
 	// Caller is who is asking, as resolved by core; nil on unauthenticated paths.
 	Caller *Caller
+	// CreateOnly is set on a create whose caller may create but not update
+	// the path. The existence check that made this write a create ran
+	// before the write, so the target may exist by now: the engine must
+	// then refuse the write (ErrCreateOnly) rather than overwrite it.
+	CreateOnly bool
 	// WrapTTL is the requested response-wrapping TTL, zero if none.
 	WrapTTL time.Duration
 	// RemoteAddr is the client's address ("ip:port").

@@ -15,6 +15,7 @@ import (
 type v1 struct {
 	*engine.Mux
 	store     storage.Backend
+	locks     stripes // serialise writers of one path, for create-only writes
 	leaseTTLs func() (def, max time.Duration)
 }
 
@@ -82,6 +83,14 @@ func (b *v1) write(ctx context.Context, req *engine.Request) (*engine.Response, 
 	raw, err := json.Marshal(req.Data)
 	if err != nil {
 		return nil, engine.BadRequest("write secret: body is not valid JSON data")
+	}
+	defer b.locks.lock(p)()
+	if req.CreateOnly {
+		if _, err := b.store.Get(ctx, p); err == nil {
+			return nil, engine.ErrCreateOnly
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return nil, fmt.Errorf("write secret: %w", err)
+		}
 	}
 	if err := b.store.Put(ctx, p, raw); err != nil {
 		return nil, fmt.Errorf("write secret: %w", err)

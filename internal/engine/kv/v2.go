@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"strconv"
 	"sync"
 	"time"
@@ -28,7 +27,7 @@ type v2 struct {
 
 	// locks serialise writes to one secret (striped by path hash); cfgMu
 	// serialises config writes. Reads take no lock.
-	locks [256]sync.Mutex
+	locks stripes
 	cfgMu sync.Mutex
 }
 
@@ -114,13 +113,7 @@ func (b *v2) invalidPath(_ context.Context, req *engine.Request) (*engine.Respon
 }
 
 // lock serialises writers of one secret; call the returned func to unlock.
-func (b *v2) lock(p string) func() {
-	h := fnv.New32a()
-	h.Write([]byte(p))
-	m := &b.locks[h.Sum32()%uint32(len(b.locks))]
-	m.Lock()
-	return m.Unlock
-}
+func (b *v2) lock(p string) func() { return b.locks.lock(p) }
 
 // keyMeta is the stored metadata of one secret.
 type keyMeta struct {

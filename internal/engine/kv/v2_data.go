@@ -209,6 +209,8 @@ func (b *v2) writeData(ctx context.Context, req *engine.Request) (*engine.Respon
 	}
 	if meta == nil {
 		meta = newKeyMeta(b.now().UTC())
+	} else if req.CreateOnly {
+		return nil, engine.ErrCreateOnly
 	}
 	if err := checkCAS(cfg, meta, body.cas); err != nil {
 		return nil, err

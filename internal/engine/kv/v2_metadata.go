@@ -119,7 +119,11 @@ func (b *v2) writeMetadata(ctx context.Context, req *engine.Request) (*engine.Re
 			return nil, err
 		}
 	}
-	err = b.updateMetadata(ctx, p, true, func(m *keyMeta) error {
+	mode := createOrUpdate
+	if req.CreateOnly {
+		mode = createOnly
+	}
+	err = b.updateMetadata(ctx, p, mode, func(m *keyMeta) error {
 		if body.MaxVersions != nil {
 			m.MaxVersions = *body.MaxVersions
 		}
@@ -148,7 +152,7 @@ func (b *v2) patchMetadata(ctx context.Context, req *engine.Request) (*engine.Re
 		return resp, err
 	}
 	var warnings []string
-	err = b.updateMetadata(ctx, p, false, func(m *keyMeta) error {
+	err = b.updateMetadata(ctx, p, updateOnly, func(m *keyMeta) error {
 		custom := make(map[string]any, len(m.CustomMetadata))
 		for k, v := range m.CustomMetadata {
 			custom[k] = v
@@ -194,7 +198,17 @@ func warningsResponse(w []string) *engine.Response {
 // is set, else failing with a 404), applies change, prunes versions beyond
 // the resulting limit and saves. An error from change is returned as is and
 // nothing is saved.
-func (b *v2) updateMetadata(ctx context.Context, p string, create bool, change func(m *keyMeta) error) error {
+// metaMode says which of a missing and an existing secret a metadata
+// write may touch.
+type metaMode int
+
+const (
+	createOrUpdate metaMode = iota
+	createOnly              // the caller may not update existing metadata
+	updateOnly              // patch: the secret must exist
+)
+
+func (b *v2) updateMetadata(ctx context.Context, p string, mode metaMode, change func(m *keyMeta) error) error {
 	defer b.lock(p)()
 	cfg, err := b.loadConfig(ctx)
 	if err != nil {
@@ -205,11 +219,13 @@ func (b *v2) updateMetadata(ctx context.Context, p string, create bool, change f
 		return err
 	}
 	now := b.now().UTC()
-	if meta == nil {
-		if !create {
-			return engine.Errorf(engine.ErrNotFound, "patch metadata: no secret at this path")
-		}
+	switch {
+	case meta == nil && mode == updateOnly:
+		return engine.Errorf(engine.ErrNotFound, "patch metadata: no secret at this path")
+	case meta == nil:
 		meta = newKeyMeta(now)
+	case mode == createOnly:
+		return engine.ErrCreateOnly
 	}
 	if err := change(meta); err != nil {
 		return err
