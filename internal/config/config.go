@@ -36,6 +36,7 @@ const (
 type Config struct {
 	Storage   Storage
 	Listeners []Listener
+	Audit     []Audit // audit devices declared in the file
 	Seal      *Seal // nil means Shamir, the default
 
 	APIAddr      string // URL clients are told to use, e.g. "https://ward.example.com:8200"
@@ -82,6 +83,16 @@ type Listener struct {
 	MaxRequestSize     int64         // bytes; always > 0 in a valid config
 	MaxRequestDuration time.Duration // always > 0 in a valid config
 	Line               int
+}
+
+// Audit is one `audit "<type>" { ... }` block: an audit device the server
+// enables at unseal, as if by sys/audit/<path>.
+type Audit struct {
+	Type        string            // file or socket
+	Path        string            // device path, default "<type>/"
+	Description string
+	Options     map[string]string // the device's options (file_path, address, ...)
+	Line        int
 }
 
 // Seal is the seal block: `seal "shamir" {}`.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,6 +70,17 @@ func (d *errorList) decodeConfig(root *ast.ObjectList, c *Config) {
 				}
 			}
 		},
+		"audit": func(item *ast.ObjectItem) {
+			for _, b := range d.labelledBlocks("audit", item) {
+				a := d.decodeAudit(b)
+				for _, prev := range c.Audit {
+					if prev.Path == a.Path {
+						d.errorf(b.line, "audit %q: path %q is already used by the audit block on line %d", b.label, a.Path, prev.Line)
+					}
+				}
+				c.Audit = append(c.Audit, a)
+			}
+		},
 		"seal": func(item *ast.ObjectItem) {
 			for _, b := range d.labelledBlocks("seal", item) {
 				if sealLine != 0 {
@@ -92,6 +104,44 @@ func (d *errorList) decodeConfig(root *ast.ObjectList, c *Config) {
 	if !defaultTTLSet && c.DefaultLeaseTTL > c.MaxLeaseTTL {
 		c.DefaultLeaseTTL = c.MaxLeaseTTL
 	}
+}
+
+// auditTypes are the audit device types a configuration may declare.
+var auditTypes = []string{"file", "socket"}
+
+func (d *errorList) decodeAudit(b block) Audit {
+	what := fmt.Sprintf("audit %q", b.label)
+	a := Audit{Type: b.label, Path: b.label + "/", Options: map[string]string{}, Line: b.line}
+	if !slices.Contains(auditTypes, b.label) {
+		d.errorf(b.line, "%s: unknown audit device type (supported: %s)", what, strings.Join(auditTypes, ", "))
+	}
+	d.decodeBody(what, b.body, map[string]setter{
+		"path":        stringField(&a.Path),
+		"description": stringField(&a.Description),
+	}, map[string]blockFunc{"options": func(item *ast.ObjectItem) {
+		for _, obj := range d.plainBlocks(what+": options", item) {
+			for _, opt := range obj.List.Items {
+				key, ok := keyText(opt.Keys[0])
+				if !ok {
+					d.errorf(itemLine(opt), "%s: options: keys must be names", what)
+					continue
+				}
+				v, _ := literal(opt.Val)
+				switch v := v.(type) {
+				case string:
+					a.Options[key] = v
+				case bool, int64, float64:
+					a.Options[key] = fmt.Sprint(v)
+				default:
+					d.errorf(itemLine(opt), "%s: options: %s must be a string, number or boolean", what, key)
+				}
+			}
+		}
+	}})
+	if !strings.HasSuffix(a.Path, "/") {
+		a.Path += "/"
+	}
+	return a
 }
 
 func (d *errorList) decodeStorage(b block, s *Storage) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"github.com/wardsec/ward/internal/audit"
 	"io"
 	"log/slog"
 	"sync"
@@ -39,6 +40,11 @@ type Options struct {
 	ClusterName     string
 	// TidyInterval is how often expired tokens are revoked (default 5s).
 	TidyInterval time.Duration
+	// AuditTypes are the audit device factories by type ("file", "socket").
+	AuditTypes map[string]AuditFactory
+	// AuditDevices are the devices the server configuration declares; they
+	// are enabled at unseal (Path, Type, Description, Options).
+	AuditDevices []AuditEntry
 }
 
 // Errors core returns besides the engine sentinels.
@@ -71,6 +77,9 @@ type unsealed struct {
 	router   *router.Router[*mount]
 	tokens   *token.Store
 	policies *policyStore
+	// auditTable lists the audit devices; audit writes to them.
+	auditTable *auditTable
+	audit      *audit.Broker
 	// clusterID is a random ID created at first unseal.
 	clusterID string
 	// ctx is cancelled when the server seals; background work stops.

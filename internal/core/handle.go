@@ -26,11 +26,60 @@ func (c *Core) Handle(ctx context.Context, req *engine.Request) (*engine.Respons
 	if err != nil {
 		return nil, err
 	}
+	call := &auditCall{req: req, path: path}
+	ereq, err := c.prepare(ctx, s, call)
+	op := req.Operation
+	if ereq != nil {
+		op = ereq.Operation
+	}
+	// Every request that got this far is recorded, refused ones with
+	// their error; if no audit device can record it, it is refused.
+	if aerr := c.auditRequest(ctx, s, call, op, err); aerr != nil {
+		return nil, aerr
+	}
+	if err != nil {
+		return nil, err
+	}
 
+	entry := call.token
+	var exhausted bool
+	// Unauthenticated paths charge no use; wrapping tokens presented to the
+	// wrapping endpoints are spent by those endpoints.
+	if entry != nil && entry.NumUses > 0 && !ereq.Unauthenticated && !presentsOwnWrapping(entry, path) {
+		if exhausted, err = s.tokens.Use(ctx, entry); err != nil {
+			return nil, err
+		}
+	}
+	resp, err := call.mount.backend.Handle(ctx, ereq)
+	if exhausted {
+		if rerr := s.tokens.Revoke(ctx, entry.ID); rerr != nil {
+			c.log.Warn("core: revoke used-up token", "accessor", entry.Accessor, "error", rerr)
+		}
+	}
+	if err == nil && resp != nil {
+		if resp.MountType == "" {
+			resp.MountType = call.mount.entry.Type
+		}
+		if req.WrapTTL > 0 && resp.Raw == nil && resp.WrapInfo == nil {
+			resp, err = c.wrap(ctx, s, req.ID, path, req.WrapTTL, resp)
+		}
+	}
+	if aerr := c.auditResponse(ctx, s, call, op, resp, err); aerr != nil {
+		return nil, aerr
+	}
+	return resp, err
+}
+
+// prepare routes the request, resolves its token, decides create versus
+// update and checks the caller's policies. It returns the request the
+// engine will get, and fills call's mount and token as it learns them.
+func (c *Core) prepare(ctx context.Context, s *unsealed, call *auditCall) (*engine.Request, error) {
+	req, path := call.req, call.path
 	m, mountPath, routed := s.router.Match(path)
 	rel := ""
 	sudoPath, unauth := false, false
 	if routed {
+		call.mount = m
 		rel = strings.TrimPrefix(path, mountPath)
 		if mountPath == path+"/" {
 			rel = ""
@@ -41,6 +90,7 @@ func (c *Core) Handle(ctx context.Context, req *engine.Request) (*engine.Respons
 	}
 
 	entry, err := c.authenticate(ctx, s, req.ClientToken)
+	call.token = entry
 	if err != nil && !unauth {
 		if wrappingSelfPaths[path] && req.Data["token"] == nil {
 			// The client token is the wrapping token: say that it is not
@@ -59,6 +109,7 @@ func (c *Core) Handle(ctx context.Context, req *engine.Request) (*engine.Respons
 	ereq := *req
 	ereq.Path = rel
 	ereq.MountPath = mountPath
+	ereq.Unauthenticated = unauth
 	if entry != nil {
 		// Engines may need the caller for their existence check (cubbyhole).
 		ereq.Caller = newCaller(entry)
@@ -72,40 +123,12 @@ func (c *Core) Handle(ctx context.Context, req *engine.Request) (*engine.Respons
 			ereq.Operation = engine.OpCreate
 		}
 	}
-
-	var exhausted bool
 	if entry != nil {
 		if err := c.authorize(s, entry, &ereq, path, sudoPath, unauth); err != nil {
-			return nil, err
-		}
-		// Unauthenticated paths charge no use; wrapping tokens presented
-		// to the wrapping endpoints are spent by those endpoints.
-		if entry.NumUses > 0 && !unauth && !presentsOwnWrapping(entry, path) {
-			if exhausted, err = s.tokens.Use(ctx, entry); err != nil {
-				return nil, err
-			}
+			return &ereq, err
 		}
 	}
-
-	resp, err := m.backend.Handle(ctx, &ereq)
-	if exhausted {
-		if rerr := s.tokens.Revoke(ctx, entry.ID); rerr != nil {
-			c.log.Warn("core: revoke used-up token", "accessor", entry.Accessor, "error", rerr)
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	if resp == nil {
-		return nil, nil
-	}
-	if resp.MountType == "" {
-		resp.MountType = m.entry.Type
-	}
-	if req.WrapTTL > 0 && resp.Raw == nil && resp.WrapInfo == nil {
-		return c.wrap(ctx, s, req.ID, path, req.WrapTTL, resp)
-	}
-	return resp, nil
+	return &ereq, nil
 }
 
 // canonicalPath is the one spelling of a request path that routing, the

@@ -28,6 +28,9 @@ func (c *Core) setup(ctx context.Context) (*unsealed, error) {
 	if s.policies, err = loadPolicies(ctx, c.barrier); err != nil {
 		return nil, err
 	}
+	if s.auditTable, s.audit, err = c.loadAudit(ctx); err != nil {
+		return nil, err
+	}
 	s.tokens, err = token.New(ctx, storage.Sub(c.barrier, "sys/token/"), token.Options{
 		Now:        c.opts.Now,
 		Rand:       c.opts.Rand,
@@ -97,6 +100,11 @@ func (c *Core) startBackground(s *unsealed) {
 // teardown stops background work and closes engines that hold resources.
 func (c *Core) teardown(s *unsealed) {
 	s.cancel()
+	if s.audit != nil {
+		if err := s.audit.Close(); err != nil {
+			c.log.Warn("core: close audit devices", "error", err)
+		}
+	}
 	s.done.Wait()
 	if s.router == nil {
 		return

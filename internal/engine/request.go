@@ -40,6 +40,9 @@ type Request struct {
 	ClientToken string
 	// Caller is who is asking, as resolved by core; nil on unauthenticated paths.
 	Caller *Caller
+	// Unauthenticated is set when the path needs no token (the engine
+	// marked it so); Caller is then set only if a valid token came along.
+	Unauthenticated bool
 	// CreateOnly is set on a create whose caller may create but not update
 	// the path. The existence check that made this write a create ran
 	// before the write, so the target may exist by now: the engine must

@@ -76,6 +76,8 @@ func New(cfg *config.Config, logOut io.Writer) (*Server, error) {
 		DefaultLeaseTTL: cfg.DefaultLeaseTTL,
 		MaxLeaseTTL:     cfg.MaxLeaseTTL,
 		ClusterName:     cfg.ClusterName,
+		AuditTypes:      auditTypes(),
+		AuditDevices:    declaredAudit(cfg.Audit),
 	})
 	if err != nil {
 		if closer != nil {
@@ -165,6 +167,9 @@ func (s *Server) Reload(cfg *config.Config) error {
 		}
 	}
 	s.level.Set(parseLevel(cfg.LogLevel))
+	if err := s.Core.ReopenAudit(); err != nil {
+		return fmt.Errorf("reopen audit devices: %w", err)
+	}
 	s.log.Info("server: reloaded configuration", "log_level", cfg.LogLevel)
 	return nil
 }

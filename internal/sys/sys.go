@@ -90,23 +90,37 @@ type Keys interface {
 	Seal()
 }
 
+// Audit is the part of core that manages audit devices.
+type Audit interface {
+	// AuditDevices lists the enabled devices (without their keys).
+	AuditDevices() ([]core.AuditEntry, error)
+	// EnableAudit opens and registers a device; one that cannot open, an
+	// unknown type or a taken path is a 400.
+	EnableAudit(ctx context.Context, e core.AuditEntry) error
+	// DisableAudit removes a device; a missing one is not an error, one
+	// declared in the configuration file is a 400.
+	DisableAudit(ctx context.Context, path string) error
+	// AuditHash is the HMAC the device at path writes for input.
+	AuditHash(path, input string) (string, error)
+}
+
 // Core is everything sys needs; *core.Core satisfies it.
 type Core interface {
 	Mounts
 	Policies
 	Wrapping
 	Keys
+	Audit
 }
 
 // New returns the sys/ engine over c.
 func New(c Core) engine.Backend {
 	b := &backend{core: c}
-	return engine.NewMux(append(append(append(
-		b.mountPaths(),
-		b.policyPaths()...),
-		b.wrappingPaths()...),
-		b.keyPaths()...)...,
-	)
+	var paths []engine.Path
+	for _, group := range [][]engine.Path{b.mountPaths(), b.policyPaths(), b.wrappingPaths(), b.keyPaths(), b.auditPaths()} {
+		paths = append(paths, group...)
+	}
+	return engine.NewMux(paths...)
 }
 
 type backend struct {
