@@ -16,7 +16,6 @@ type memDevice struct {
 	fail    bool
 	reopens int
 	closed  bool
-	head    *ChainHead // non-nil: a HeadReader
 }
 
 func (m *memDevice) Write(_ context.Context, line []byte) error {

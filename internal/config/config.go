@@ -37,7 +37,7 @@ type Config struct {
 	Storage   Storage
 	Listeners []Listener
 	Audit     []Audit // audit devices declared in the file
-	Seal      *Seal // nil means Shamir, the default
+	Seal      *Seal   // nil means Shamir, the default
 
 	APIAddr      string // URL clients are told to use, e.g. "https://ward.example.com:8200"
 	ClusterAddr  string // URL other cluster nodes use to reach this one (HA)
@@ -88,8 +88,8 @@ type Listener struct {
 // Audit is one `audit "<type>" { ... }` block: an audit device the server
 // enables at unseal, as if by sys/audit/<path>.
 type Audit struct {
-	Type        string            // file or socket
-	Path        string            // device path, default "<type>/"
+	Type        string // file or socket
+	Path        string // device path, default "<type>/"
 	Description string
 	Options     map[string]string // the device's options (file_path, address, ...)
 	Line        int
