@@ -93,7 +93,14 @@ func (c *Core) loadAudit(ctx context.Context) (*auditTable, *audit.Broker, error
 	for _, e := range at.entries {
 		dev := c.openAuditDevice(e)
 		if err := broker.Add(e.Path, dev, e.Key, auditOptions(e)); err != nil {
-			return nil, nil, fmt.Errorf("audit device %s: %w", e.Path, err)
+			// Unseal goes on, failing closed: the device stays registered
+			// and refuses every entry until an operator mends or disables it.
+			c.log.Error("core: audit device cannot continue its log; requests will be refused", "path", e.Path, "error", err)
+			_ = dev.Close()
+			broken := &retryingDevice{open: func() (audit.Device, error) { return nil, err }}
+			if err := broker.Add(e.Path, broken, e.Key, auditOptions(e)); err != nil {
+				return nil, nil, fmt.Errorf("audit device %s: %w", e.Path, err)
+			}
 		}
 	}
 	return at, broker, nil
