@@ -21,6 +21,10 @@ type Options struct {
 	HMACAccessor bool
 	// LogRaw (log_raw, default false) writes every secret in the clear.
 	LogRaw bool
+	// Resume is where the chain continues when the device reports no head
+	// of its own: a socket, or a file that was rotated and is still empty.
+	// The server keeps each device's head in storage for this.
+	Resume ChainHead
 }
 
 // DefaultOptions returns Vault's defaults: accessors HMAC'd, secrets not
@@ -80,13 +84,15 @@ func (b *Broker) Add(path string, d Device, key []byte, o Options) error {
 	if len(key) < MinKeySize {
 		return fmt.Errorf("audit: add %q: hmac key has %d bytes, need at least %d", path, len(key), MinKeySize)
 	}
-	var head ChainHead
+	head := o.Resume
 	if hr, ok := d.(HeadReader); ok {
 		h, err := hr.Head()
 		if err != nil {
 			return fmt.Errorf("audit: add %q: read chain head: %w", path, err)
 		}
-		head = h
+		if h != (ChainHead{}) {
+			head = h
+		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

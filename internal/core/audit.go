@@ -31,7 +31,13 @@ type AuditEntry struct {
 	Key      []byte `json:"key"`
 }
 
-const auditTableKey = "core/audit"
+const (
+	auditTableKey = "core/audit"
+	// auditHeadsKey keeps each device's chain head, so a rotated (empty)
+	// file or a socket continues the chain after a restart, and a log cut
+	// short or rewritten behind the server's back is noticed at unseal.
+	auditHeadsKey = "core/audit-heads"
+)
 
 // auditTable owns the persisted list of audit devices; mu serializes
 // changes.
@@ -89,10 +95,16 @@ func (c *Core) loadAudit(ctx context.Context) (*auditTable, *audit.Broker, error
 			return nil, nil, err
 		}
 	}
+	heads, err := c.loadAuditHeads(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	broker := audit.NewBroker(audit.BrokerOptions{Now: c.opts.Now, Logger: c.log})
 	for _, e := range at.entries {
 		dev := c.openAuditDevice(e)
-		if err := broker.Add(e.Path, dev, e.Key, auditOptions(e)); err != nil {
+		opts := auditOptions(e)
+		opts.Resume = heads[e.Path]
+		if err := broker.Add(e.Path, dev, e.Key, opts); err != nil {
 			// Unseal goes on, failing closed: the device stays registered
 			// and refuses every entry until an operator mends or disables it.
 			c.log.Error("core: audit device cannot continue its log; requests will be refused", "path", e.Path, "error", err)
@@ -101,9 +113,76 @@ func (c *Core) loadAudit(ctx context.Context) (*auditTable, *audit.Broker, error
 			if err := broker.Add(e.Path, broken, e.Key, auditOptions(e)); err != nil {
 				return nil, nil, fmt.Errorf("audit device %s: %w", e.Path, err)
 			}
+			continue
+		}
+		if now, _ := broker.Head(e.Path); behind(now, heads[e.Path]) {
+			c.log.Error("core: audit log does not continue where this server left it: lines were removed or rewritten since; check it with `ward audit verify`",
+				"path", e.Path, "log_seq", now.Seq, "server_seq", heads[e.Path].Seq)
 		}
 	}
 	return at, broker, nil
+}
+
+// behind reports whether a device's log head is not the one the server
+// recorded last, or a successor of it.
+func behind(log, saved audit.ChainHead) bool {
+	return log.Seq < saved.Seq || (log.Seq == saved.Seq && log.Hash != saved.Hash)
+}
+
+func (c *Core) loadAuditHeads(ctx context.Context) (map[string]audit.ChainHead, error) {
+	heads := map[string]audit.ChainHead{}
+	raw, err := c.barrier.Get(ctx, auditHeadsKey)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return heads, nil
+	case err != nil:
+		return nil, fmt.Errorf("load audit chain heads: %w", err)
+	}
+	if err := json.Unmarshal(raw, &heads); err != nil {
+		return nil, fmt.Errorf("load audit chain heads: %w", err)
+	}
+	return heads, nil
+}
+
+// saveAuditHeads records every device's chain head if it moved since last
+// time; last holds what was saved.
+func (c *Core) saveAuditHeads(ctx context.Context, s *unsealed, last map[string]audit.ChainHead) error {
+	heads := map[string]audit.ChainHead{}
+	changed := false
+	for _, p := range s.audit.Paths() {
+		h, _ := s.audit.Head(p)
+		heads[p] = h
+		if last[p] != h {
+			changed = true
+		}
+	}
+	if !changed && len(heads) == len(last) {
+		return nil
+	}
+	raw, err := json.Marshal(heads)
+	if err != nil {
+		return err
+	}
+	if err := c.barrier.Put(ctx, auditHeadsKey, raw); err != nil {
+		return fmt.Errorf("save audit chain heads: %w", err)
+	}
+	clear(last)
+	for p, h := range heads {
+		last[p] = h
+	}
+	return nil
+}
+
+// AuditHead is where the chain of the device at path stands now: the
+// sequence number and hash of its last line. `ward audit verify` compares
+// a log's end with it, which catches a rewritten or shortened log that is
+// consistent in itself.
+func (c *Core) AuditHead(path string) (audit.ChainHead, bool) {
+	s, err := c.state()
+	if err != nil {
+		return audit.ChainHead{}, false
+	}
+	return s.audit.Head(normalizeMountPath(path))
 }
 
 // mergeDeclaredAudit adds or updates the devices the configuration

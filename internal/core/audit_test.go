@@ -152,3 +152,52 @@ func TestAuditDevicesNeedSudo(t *testing.T) {
 		t.Fatalf("devices = %+v (keys must not be listed)", devices)
 	}
 }
+
+// A socket-like device (no head of its own) continues its chain across a
+// seal and unseal from the head the server saved.
+func TestAuditChainContinuesAcrossUnseal(t *testing.T) {
+	dev := &memDevice{}
+	c, err := core.New(core.Options{
+		Physical:   inmem.New(),
+		Engines:    map[string]engine.Factory{"kv": kv.Factory, "cubbyhole": cubbyhole.Factory},
+		System:     func(c *core.Core) engine.Backend { return sys.New(c) },
+		AuditTypes: map[string]core.AuditFactory{"mem": func(map[string]string) (audit.Device, error) { return dev, nil }},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Seal()
+	_, key, err := c.DevInit(ctx, "root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCall(t, c, "root", engine.OpUpdate, "sys/audit/mem", map[string]any{"type": "mem"})
+	mustCall(t, c, "root", engine.OpRead, "sys/mounts", nil)
+	before, ok := c.AuditHead("mem")
+	if !ok || before.Seq == 0 {
+		t.Fatalf("head before seal = %+v, %v", before, ok)
+	}
+	c.Seal()
+	if _, err := c.Unseal(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	mustCall(t, c, "root", engine.OpRead, "sys/mounts", nil)
+	lines := strings.Split(dev.all(), "\n")
+	var first audit.Entry
+	for _, line := range lines {
+		var e audit.Entry
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Seq == before.Seq+1 {
+			first = e
+			break
+		}
+	}
+	if first.PrevHash != before.Hash {
+		t.Fatalf("after unseal the chain did not continue from seq %d: %+v", before.Seq, first)
+	}
+	if _, err := audit.Verify([]audit.NamedReader{{Name: "mem", R: strings.NewReader(dev.all() + "\n")}}); err != nil {
+		t.Fatalf("verify across the unseal: %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"github.com/wardsec/ward/internal/audit"
 	"time"
 
 	"github.com/wardsec/ward/internal/engine"
@@ -77,6 +78,11 @@ func (c *Core) startBackground(s *unsealed) {
 	s.done.Add(1)
 	go func() {
 		defer s.done.Done()
+		c.keepAuditHeads(s)
+	}()
+	s.done.Add(1)
+	go func() {
+		defer s.done.Done()
 		t := time.NewTicker(c.opts.TidyInterval)
 		defer t.Stop()
 		for {
@@ -97,15 +103,38 @@ func (c *Core) startBackground(s *unsealed) {
 	}()
 }
 
+// keepAuditHeads saves the audit chain heads every second while unsealed,
+// and once more when the server seals.
+func (c *Core) keepAuditHeads(s *unsealed) {
+	last := map[string]audit.ChainHead{}
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := c.saveAuditHeads(ctx, s, last); err != nil {
+				c.log.Warn("core: save audit chain heads", "error", err)
+			}
+			cancel()
+			return
+		case <-t.C:
+			if err := c.saveAuditHeads(s.ctx, s, last); err != nil {
+				c.log.Warn("core: save audit chain heads", "error", err)
+			}
+		}
+	}
+}
+
 // teardown stops background work and closes engines that hold resources.
 func (c *Core) teardown(s *unsealed) {
 	s.cancel()
+	s.done.Wait() // the last save of the audit chain heads happens here
 	if s.audit != nil {
 		if err := s.audit.Close(); err != nil {
 			c.log.Warn("core: close audit devices", "error", err)
 		}
 	}
-	s.done.Wait()
 	if s.router == nil {
 		return
 	}
