@@ -52,7 +52,13 @@ func (b *backend) listAudit(context.Context, *engine.Request) (*engine.Response,
 	}
 	data := make(map[string]any, len(devices))
 	for _, d := range devices {
-		data[d.Path] = auditInfo(d)
+		info := auditInfo(d)
+		// Ward's addition: the anchor `ward audit verify` checks a log's
+		// end against.
+		if h, ok := b.core.AuditHead(d.Path); ok {
+			info["chain"] = map[string]any{"seq": h.Seq, "hash": h.Hash}
+		}
+		data[d.Path] = info
 	}
 	return engine.DataResponse(data), nil
 }

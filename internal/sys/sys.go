@@ -10,6 +10,7 @@ package sys
 
 import (
 	"context"
+	"github.com/wardsec/ward/internal/audit"
 	"time"
 
 	"github.com/wardsec/ward/api"
@@ -102,6 +103,9 @@ type Audit interface {
 	DisableAudit(ctx context.Context, path string) error
 	// AuditHash is the HMAC the device at path writes for input.
 	AuditHash(path, input string) (string, error)
+	// AuditHead is where the device's hash chain stands (ok false if there
+	// is no device at path).
+	AuditHead(path string) (head audit.ChainHead, ok bool)
 }
 
 // Core is everything sys needs; *core.Core satisfies it.
