@@ -36,6 +36,11 @@ func TestLifecycleConfigErrors(t *testing.T) {
 		hcl:  "# no path\n\nstorage \"bolt\" {\n}\nlistener \"tcp\" {\n  address = \"127.0.0.1:0\"\n  tls_disable = true\n}\n",
 		want: []string{":3:", "path"},
 	}, {
+		name: "audit option typo",
+		hcl: "storage \"inmem\" {}\nlistener \"tcp\" {\n  address = \"127.0.0.1:0\"\n  tls_disable = true\n}\n" +
+			"audit \"file\" {\n  options {\n    file_path = \"" + filepath.ToSlash(dir) + "/audit.log\"\n    log_raw = \"flase\"\n  }\n}\n",
+		want: []string{":6:", "log_raw", "true or false"},
+	}, {
 		name: "missing TLS files",
 		hcl:  "storage \"inmem\" {}\nlistener \"tcp\" {\n  address = \"127.0.0.1:0\"\n}\n",
 		want: []string{":2:", "tls_cert_file"},

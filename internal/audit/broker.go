@@ -21,9 +21,12 @@ type Options struct {
 	HMACAccessor bool
 	// LogRaw (log_raw, default false) writes every secret in the clear.
 	LogRaw bool
-	// Resume is where the chain continues when the device reports no head
-	// of its own: a socket, or a file that was rotated and is still empty.
-	// The server keeps each device's head in storage for this.
+	// Resume is where the chain continues when a HeadReader device reports
+	// an empty head: a file that was rotated and is still empty. The server
+	// keeps each device's head in storage for this. Devices that cannot
+	// read their output back (sockets) start a new chain instead: a head
+	// saved a moment before a crash could be stale, and a chain that goes
+	// back in seq would look like tampering.
 	Resume ChainHead
 }
 
@@ -84,14 +87,15 @@ func (b *Broker) Add(path string, d Device, key []byte, o Options) error {
 	if len(key) < MinKeySize {
 		return fmt.Errorf("audit: add %q: hmac key has %d bytes, need at least %d", path, len(key), MinKeySize)
 	}
-	head := o.Resume
+	var head ChainHead
 	if hr, ok := d.(HeadReader); ok {
 		h, err := hr.Head()
 		if err != nil {
 			return fmt.Errorf("audit: add %q: read chain head: %w", path, err)
 		}
-		if h != (ChainHead{}) {
-			head = h
+		head = h
+		if h == (ChainHead{}) {
+			head = o.Resume
 		}
 	}
 	b.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -50,24 +51,23 @@ type auditTable struct {
 // 503 so that clients retry once a device recovers.
 var errAuditFailed = engine.Errorf(engine.ErrUnavailable, "no audit device could record the request; it was refused")
 
-// brokerOptions returns the options of a device entry.
-func auditOptions(e AuditEntry) audit.Options {
-	o := audit.Options{HMACAccessor: true}
-	if v, ok := e.Options["hmac_accessor"]; ok {
-		o.HMACAccessor = !isFalse(v)
+// auditOptions reads the broker options from a device's options. Values
+// must be booleans: a typo such as log_raw=flase must never be read as
+// "write secrets in the clear".
+func auditOptions(e AuditEntry) (audit.Options, error) {
+	o := audit.DefaultOptions()
+	for key, dst := range map[string]*bool{"hmac_accessor": &o.HMACAccessor, "log_raw": &o.LogRaw} {
+		v, ok := e.Options[key]
+		if !ok {
+			continue
+		}
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return o, &engine.InputError{Field: "options." + key, Rule: "must be true or false"}
+		}
+		*dst = b
 	}
-	if v, ok := e.Options["log_raw"]; ok {
-		o.LogRaw = !isFalse(v) && v != ""
-	}
-	return o
-}
-
-func isFalse(v string) bool {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "false", "0", "f", "no":
-		return true
-	}
-	return false
+	return o, nil
 }
 
 // loadAudit reads the audit table, merges the devices declared in the
@@ -102,20 +102,26 @@ func (c *Core) loadAudit(ctx context.Context) (*auditTable, *audit.Broker, error
 	broker := audit.NewBroker(audit.BrokerOptions{Now: c.opts.Now, Logger: c.log})
 	for _, e := range at.entries {
 		dev := c.openAuditDevice(e)
-		opts := auditOptions(e)
-		opts.Resume = heads[e.Path]
-		if err := broker.Add(e.Path, dev, e.Key, opts); err != nil {
+		opts, err := auditOptions(e)
+		if err == nil {
+			opts.Resume = heads[e.Path]
+			err = broker.Add(e.Path, dev, e.Key, opts)
+		}
+		if err != nil {
 			// Unseal goes on, failing closed: the device stays registered
 			// and refuses every entry until an operator mends or disables it.
-			c.log.Error("core: audit device cannot continue its log; requests will be refused", "path", e.Path, "error", err)
+			c.log.Error("core: audit device unusable; requests will be refused until it is mended or disabled", "path", e.Path, "error", err)
 			_ = dev.Close()
 			broken := &retryingDevice{open: func() (audit.Device, error) { return nil, err }}
-			if err := broker.Add(e.Path, broken, e.Key, auditOptions(e)); err != nil {
+			if err := broker.Add(e.Path, broken, e.Key, opts); err != nil {
 				return nil, nil, fmt.Errorf("audit device %s: %w", e.Path, err)
 			}
 			continue
 		}
-		if now, _ := broker.Head(e.Path); behind(now, heads[e.Path]) {
+		// A log the device reads back must continue where the server left
+		// it; sockets start new chains and are not compared.
+		_, readsBack := dev.(audit.HeadReader)
+		if now, _ := broker.Head(e.Path); readsBack && behind(now, heads[e.Path]) {
 			c.log.Error("core: audit log does not continue where this server left it: lines were removed or rewritten since; check it with `ward audit verify`",
 				"path", e.Path, "log_seq", now.Seq, "server_seq", heads[e.Path].Seq)
 		}
@@ -351,6 +357,10 @@ func (c *Core) EnableAudit(ctx context.Context, e AuditEntry) error {
 	if f == nil {
 		return &engine.InputError{Field: "type", Rule: fmt.Sprintf("unknown audit device type %q (supported: file, socket)", e.Type)}
 	}
+	opts, err := auditOptions(e)
+	if err != nil {
+		return err
+	}
 	s.auditTable.mu.Lock()
 	defer s.auditTable.mu.Unlock()
 	for _, x := range s.auditTable.entries {
@@ -373,7 +383,7 @@ func (c *Core) EnableAudit(ctx context.Context, e AuditEntry) error {
 		_ = dev.Close()
 		return err
 	}
-	if err := s.audit.Add(e.Path, dev, e.Key, auditOptions(e)); err != nil {
+	if err := s.audit.Add(e.Path, dev, e.Key, opts); err != nil {
 		return err
 	}
 	c.log.Info("core: audit device enabled", "path", e.Path, "type", e.Type)
@@ -396,7 +406,7 @@ func (c *Core) DisableAudit(ctx context.Context, path string) error {
 			continue
 		}
 		if e.Declared {
-			return engine.BadRequest("audit device %q is declared in the server configuration; remove it there and reload", path)
+			return engine.BadRequest("audit device %q is declared in the server configuration; remove it there and restart the server", path)
 		}
 		s.auditTable.entries = append(entries[:i:i], entries[i+1:]...)
 		if err := c.persistAudit(ctx, s.auditTable); err != nil {

@@ -3,9 +3,9 @@ package core
 import (
 	"context"
 	"fmt"
-	"github.com/wardsec/ward/internal/audit"
 	"time"
 
+	"github.com/wardsec/ward/internal/audit"
 	"github.com/wardsec/ward/internal/engine"
 	"github.com/wardsec/ward/internal/storage"
 	"github.com/wardsec/ward/internal/token"

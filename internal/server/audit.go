@@ -1,8 +1,12 @@
 package server
 
 import (
+	"fmt"
 	"os"
+	"slices"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wardsec/ward/internal/audit"
@@ -22,7 +26,60 @@ func auditTypes() map[string]core.AuditFactory {
 	}
 }
 
+// deviceOptions are the options each device type takes, besides
+// commonOptions.
+var deviceOptions = map[string][]string{
+	"file":   {"file_path", "path", "mode"},
+	"socket": {"address", "socket_type", "write_timeout"},
+}
+
+// checkDeclaredAudit checks the options of the audit blocks of a
+// configuration at start, so that a typo is a configuration error naming
+// its line rather than a device that refuses every request after unseal.
+func checkDeclaredAudit(cfg *config.Config) error {
+	for _, a := range cfg.Audit {
+		if err := checkOptions(a.Options, deviceOptions[a.Type]...); err != nil {
+			return fmt.Errorf("%s:%d: audit %q: %v", cfg.Source, a.Line, a.Type, err)
+		}
+	}
+	return nil
+}
+
+// commonOptions are the options every device type takes; core reads them.
+var commonOptions = []string{"hmac_accessor", "log_raw", "format"}
+
+// checkOptions refuses an option the device type does not know, a
+// boolean option that is not a boolean, and a format other than json: a
+// typo must not pass silently, least of all one that would write secrets
+// in the clear (log_raw=flase) or keep a setting the operator thinks is
+// in effect.
+func checkOptions(options map[string]string, known ...string) error {
+	known = append(known, commonOptions...)
+	keys := make([]string, 0, len(options))
+	for k := range options {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := options[k]
+		switch {
+		case !slices.Contains(known, k):
+			return &engine.InputError{Field: "options." + k, Rule: fmt.Sprintf("unknown option (this device type takes %s)", strings.Join(known, ", "))}
+		case k == "hmac_accessor" || k == "log_raw":
+			if _, err := strconv.ParseBool(v); err != nil {
+				return &engine.InputError{Field: "options." + k, Rule: "must be true or false"}
+			}
+		case k == "format" && v != "json":
+			return &engine.InputError{Field: "options.format", Rule: "must be json (Ward writes no other format)"}
+		}
+	}
+	return nil
+}
+
 func openFileDevice(options map[string]string) (audit.Device, error) {
+	if err := checkOptions(options, deviceOptions["file"]...); err != nil {
+		return nil, err
+	}
 	path := options["file_path"]
 	if path == "" {
 		path = options["path"] // Vault's older name
@@ -45,6 +102,9 @@ func openFileDevice(options map[string]string) (audit.Device, error) {
 }
 
 func openSocketDevice(options map[string]string) (audit.Device, error) {
+	if err := checkOptions(options, deviceOptions["socket"]...); err != nil {
+		return nil, err
+	}
 	address := options["address"]
 	if address == "" {
 		return nil, &engine.InputError{Field: "options.address", Rule: "is required (host:port, or a path for unix sockets)"}

@@ -33,7 +33,8 @@ const usage = `Usage: ward server [options]
 
   Then initialize and unseal it with "ward operator init" and
   "ward operator unseal". SIGINT or SIGTERM shut the server down cleanly;
-  SIGHUP reloads the log level and TLS certificates.
+  SIGHUP reloads the log level and TLS certificates and reopens audit
+  files (for log rotation).
 
 Options:
 `
@@ -85,6 +86,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		cfg.LogLevel = *logLevel
 	}
 	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return 2
+	}
+	if err := checkDeclaredAudit(cfg); err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 2
 	}
