@@ -55,7 +55,9 @@
 //
 // Sys covers the lifecycle and configuration endpoints: Init, Unseal,
 // SealStatus, Seal, Health, Leader, mounts (ListMounts, Mount, TuneMount,
-// Unmount), auth methods, ACL policies, key rotation and capabilities.
+// Unmount), auth methods, ACL policies, key rotation, capabilities and
+// audit devices (EnableAudit, ListAudit, DisableAudit, and AuditHash to
+// find a known value in an audit log).
 // Tokens creates, looks up, renews and revokes tokens; Login and Unwrap
 // cover the remaining auth flows.
 package client
