@@ -14,6 +14,15 @@ type AuditDevice struct {
 	Options     map[string]string `json:"options"`
 	Local       bool              `json:"local"`
 	Path        string            `json:"path"`
+	// Chain is where the device's hash chain stands on the server: the
+	// seq and hash of its last line (Ward only; nil from other servers).
+	Chain *AuditChainHead `json:"chain,omitempty"`
+}
+
+// AuditChainHead is the seq and SHA-256 (hex) of a device's last line.
+type AuditChainHead struct {
+	Seq  uint64 `json:"seq"`
+	Hash string `json:"hash"`
 }
 
 // AuditInput is the body that enables an audit device. Type is "file" or

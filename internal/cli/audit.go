@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -76,10 +78,12 @@ Example:
   After log rotation give the files oldest first; the chain continues
   across them. "-" reads standard input. No server is needed.
 
-  The chain cannot tell an intact log from one whose last lines were cut
-  off cleanly, or whose last line was rewritten with a fresh hash: compare
-  the last seq and hash printed here with a copy kept elsewhere (a second
-  device, a socket device to another host) to anchor the end.
+  The chain alone cannot tell an intact log from one whose last lines were
+  cut off cleanly, or that was rewritten from some line on with fresh
+  hashes. -device=PATH anchors it: verify asks the server (WARD_ADDR, a
+  token with sudo) where the chain of its device at PATH stands, and the
+  files must hold that very line. Without a server, compare the last seq
+  and hash printed here with a copy kept elsewhere.
 
   Exit codes: 0 the chain is intact; 1 it is broken (the "error:" line
   names the file and line) or a file could not be read; 2 usage error.
@@ -87,7 +91,8 @@ Example:
 Examples:
   $ ward audit verify /var/log/ward/audit.log
   ok: 1042 lines, chain intact (last seq 1042, last hash 3f6c…)
-  $ ward audit verify audit.log.1 audit.log`,
+  $ ward audit verify audit.log.1 audit.log
+  $ ward audit verify -device=file /var/log/ward/audit.log`,
 			run: runAuditVerify,
 		},
 	)
@@ -245,8 +250,18 @@ type verifyRestart struct {
 }
 
 func runAuditVerify(c *cmd, args []string) int {
+	device := c.fs.String("device", "", "anchor the end of the chain at the server's head for the device at this path")
 	if !c.parse(args, 1, -1) {
 		return c.code
+	}
+	// The anchor is read before the files, so the files hold at least
+	// every line the server had written by then.
+	var anchor *client.AuditChainHead
+	if *device != "" {
+		var err error
+		if anchor, err = c.chainHead(*device); err != nil {
+			return c.fail(err)
+		}
 	}
 	var files []audit.NamedReader
 	stdin := false
@@ -276,6 +291,13 @@ func runAuditVerify(c *cmd, args []string) int {
 		}
 		return c.fail(fmt.Errorf("verify: %w", err))
 	}
+	if anchor != nil {
+		if err := checkAnchor(files, *anchor); err != nil {
+			fmt.Fprintf(c.stderr, "error: %v\n", err)
+			fmt.Fprintf(c.stderr, "hint: the files are consistent in themselves but not with what the server wrote: lines were cut off or rewritten, or these are not the device's files\n")
+			return exitError
+		}
+	}
 	res := verifyResult{Lines: sum.Lines, LastSeq: sum.LastSeq, LastHash: sum.LastHash, Restarts: []verifyRestart{}}
 	for _, r := range sum.Restarts {
 		res.Restarts = append(res.Restarts, verifyRestart{File: r.File, Line: r.Line})
@@ -288,4 +310,68 @@ func runAuditVerify(c *cmd, args []string) int {
 	}
 	fmt.Fprintf(c.stdout, "ok: %d lines, chain intact (last seq %d, last hash %s)\n", res.Lines, res.LastSeq, res.LastHash)
 	return exitOK
+}
+
+// chainHead asks the server where the chain of the device at path stands.
+func (c *cmd) chainHead(path string) (*client.AuditChainHead, error) {
+	cl, err := c.client()
+	if err != nil {
+		return nil, err
+	}
+	devices, err := cl.Sys().ListAudit(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	key := strings.Trim(path, "/") + "/"
+	d, ok := devices[key]
+	if !ok {
+		return nil, withHints(fmt.Errorf("no audit device at %q on the server", key), "`ward audit list` shows the enabled devices")
+	}
+	if d.Chain == nil {
+		return nil, fmt.Errorf("the server does not report the chain of %q (not a Ward server?)", key)
+	}
+	return d.Chain, nil
+}
+
+// checkAnchor requires the (already verified) files to hold the server's
+// head line: same seq, same hash (the last such line, should the files
+// hold several chains). The files are read again from the start.
+func checkAnchor(files []audit.NamedReader, head client.AuditChainHead) error {
+	if head.Seq == 0 {
+		return nil
+	}
+	var last uint64
+	var match *audit.ChainHead
+	var where string
+	for _, f := range files {
+		s, ok := f.R.(io.Seeker)
+		if !ok {
+			return fmt.Errorf("-device needs files, not standard input")
+		}
+		if _, err := s.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		sc := bufio.NewScanner(f.R)
+		sc.Buffer(make([]byte, 64<<10), audit.MaxLineSize)
+		for n := 1; sc.Scan(); n++ {
+			h, err := audit.HeadOf(sc.Bytes())
+			if err != nil {
+				continue // Verify already judged every line
+			}
+			last = h.Seq
+			if h.Seq == head.Seq {
+				match, where = &h, fmt.Sprintf("%s: line %d", f.Name, n)
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return err
+		}
+	}
+	switch {
+	case match == nil:
+		return fmt.Errorf("the files end at seq %d but the server has written up to seq %d: lines were cut off the end", last, head.Seq)
+	case match.Hash != head.Hash:
+		return fmt.Errorf("%s: seq %d differs from the line the server wrote: the log was rewritten from here or earlier", where, head.Seq)
+	}
+	return nil
 }
