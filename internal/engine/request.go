@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"crypto/x509"
 	"net/http"
 	"time"
 )
@@ -52,6 +53,9 @@ type Request struct {
 	WrapTTL time.Duration
 	// RemoteAddr is the client's address ("ip:port").
 	RemoteAddr string
+	// PeerCertificates are the TLS client certificates the client
+	// presented (verified by nobody yet: the cert auth method checks them).
+	PeerCertificates []*x509.Certificate
 	// Vars holds the pattern variables the Mux matched ("path" for "data/{path...}").
 	Vars map[string]string
 }

@@ -11,8 +11,12 @@ import (
 type Response struct {
 	// Data is the response's "data" object.
 	Data map[string]any
-	// Auth is set by responses that issue a token (token create, login).
+	// Auth is set by responses that issue a token (token create); core
+	// sets it for logins from Login.
 	Auth *api.Auth
+	// Login is set by auth methods on a successful login; core turns it
+	// into a token and an Auth block and clears it.
+	Login *Login
 	// LeaseID, LeaseDuration and Renewable fill the envelope's lease fields.
 	LeaseID       string
 	LeaseDuration time.Duration
