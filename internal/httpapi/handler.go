@@ -109,6 +109,9 @@ func (h *Handler) buildRequest(r *http.Request, path string) (*engine.Request, e
 		ClientToken: clientToken(r),
 		RemoteAddr:  r.RemoteAddr,
 	}
+	if r.TLS != nil {
+		req.PeerCertificates = r.TLS.PeerCertificates
+	}
 	query := r.URL.Query()
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:

@@ -135,7 +135,9 @@ func (s *Server) Listen(cfg *config.Config) error {
 			if l.TLSMinVersion == "tls13" {
 				min = tls.VersionTLS13
 			}
-			srv.TLSConfig = &tls.Config{MinVersion: min, GetCertificate: cr.get}
+			// Client certificates are asked for, never required: the cert
+			// auth method verifies them; everyone else ignores them.
+			srv.TLSConfig = &tls.Config{MinVersion: min, GetCertificate: cr.get, ClientAuth: tls.RequestClientCert}
 			ln = tls.NewListener(ln, srv.TLSConfig)
 		}
 		s.servers = append(s.servers, srv)
