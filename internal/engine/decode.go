@@ -47,12 +47,37 @@ func Decode[T any](data map[string]any) (T, []string, error) {
 }
 
 func decodeStruct(v reflect.Value, data map[string]any, prefix string) ([]string, error) {
+	known := map[string]bool{}
+	if err := decodeFields(v, data, prefix, known); err != nil {
+		return nil, err
+	}
+	var unknown []string
+	for k := range data {
+		if !known[k] {
+			unknown = append(unknown, prefix+k)
+		}
+	}
+	return unknown, nil
+}
+
+// decodeFields fills v's fields from data and records the keys it used.
+// An embedded struct without a json name contributes its fields as if
+// they were v's own, as encoding/json does.
+func decodeFields(v reflect.Value, data map[string]any, prefix string, known map[string]bool) error {
 	t := v.Type()
-	known := make(map[string]bool, t.NumField())
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" || !f.IsExported() {
+		if name == "-" {
+			continue
+		}
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			if err := decodeFields(v.Field(i), data, prefix, known); err != nil {
+				return err
+			}
+			continue
+		}
+		if !f.IsExported() {
 			continue
 		}
 		if name == "" {
@@ -64,16 +89,10 @@ func decodeStruct(v reflect.Value, data map[string]any, prefix string) ([]string
 			continue
 		}
 		if err := decodeValue(v.Field(i), raw, prefix+name); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	var unknown []string
-	for k := range data {
-		if !known[k] {
-			unknown = append(unknown, prefix+k)
-		}
-	}
-	return unknown, nil
+	return nil
 }
 
 var durationType = reflect.TypeOf(time.Duration(0))

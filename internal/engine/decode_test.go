@@ -124,3 +124,23 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+type embeddedInner struct {
+	TTL   *time.Duration `json:"token_ttl"`
+	Names []string       `json:"names"`
+}
+
+type embeddedOuter struct {
+	Role string `json:"role"`
+	embeddedInner
+}
+
+func TestDecodeEmbeddedStruct(t *testing.T) {
+	got, warnings, err := Decode[embeddedOuter](map[string]any{"role": "r", "token_ttl": "1h", "names": "a,b"})
+	if err != nil || warnings != nil {
+		t.Fatalf("decode: %v %v", err, warnings)
+	}
+	if got.Role != "r" || got.TTL == nil || *got.TTL != time.Hour || len(got.Names) != 2 {
+		t.Fatalf("decoded %+v", got)
+	}
+}
