@@ -213,6 +213,8 @@ func (c *cmd) client() (*client.Client, error) {
 		Token:      tok,
 		CACert:     firstNonEmpty(c.flagCACert, env("CACERT")),
 		SkipVerify: c.flagSkipVerify,
+		ClientCert: env("CLIENT_CERT"),
+		ClientKey:  env("CLIENT_KEY"),
 	})
 	if err != nil {
 		return nil, err

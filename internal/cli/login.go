@@ -18,6 +18,11 @@ func init() {
 		synopsis: "Authenticate and save the token for later commands",
 		usage: `Usage: ward login [flags] [TOKEN]
        ward login -method=userpass [flags] username=NAME [password=PASSWORD]
+       ward login -method=approle [flags] role_id=ID secret_id=ID
+       ward login -method=jwt [flags] [role=ROLE] jwt=@token.jwt
+       ward login -method=oidc [flags] [role=ROLE]
+       ward login -method=kubernetes [flags] role=ROLE [jwt=@FILE]
+       ward login -method=cert [flags] [name=CERT_ROLE]
 
   Authenticates to the server and saves the resulting token in ~/.ward-token
   (mode 0600), where later commands find it. WARD_TOKEN, when set, still
@@ -29,18 +34,27 @@ func init() {
   from stdin too.
 
   With -method=userpass, ward logs in at auth/<path>/login/<username> and
-  prompts for the password when it is not given.
+  prompts for the password when it is not given. The other methods write
+  their arguments to auth/<path>/login: approle takes role_id and
+  secret_id; jwt a JWT (jwt=@file reads it from a file); kubernetes a role
+  and the pod's service account token (read from the standard path when
+  jwt is not given); cert presents the client certificate named by
+  WARD_CLIENT_CERT and WARD_CLIENT_KEY; oidc opens the browser at your
+  identity provider and waits for it on a loopback address. -path picks
+  the mount when it is not the method's name. No token is needed to log in.
 
 Examples:
   $ ward login
   Token (will be hidden):
-  $ ward login -method=userpass username=alice`,
+  $ ward login -method=userpass username=alice
+  $ ward login -method=approle role_id=@role-id secret_id=@secret-id
+  $ ward login -method=kubernetes role=payments`,
 		run: runLogin,
 	})
 }
 
 func runLogin(c *cmd, args []string) int {
-	method := c.fs.String("method", "token", "auth method: token or userpass")
+	method := c.fs.String("method", "token", "auth method: token, userpass, approle, jwt, oidc, kubernetes or cert")
 	path := c.fs.String("path", "", "mount path of the auth method (default: the method's name)")
 	noStore := c.fs.Bool("no-store", false, "do not save the token; just print it")
 	field := c.fs.String("field", "", "print only this field (for example token)")
@@ -58,7 +72,10 @@ func runLogin(c *cmd, args []string) int {
 	case "userpass":
 		auth, err = c.loginUserpass(cl, firstNonEmpty(*path, "userpass"))
 	default:
-		return c.usage("login method %q is not supported yet; use -method=token or -method=userpass", *method)
+		if _, ok := loginMethods[*method]; !ok {
+			return c.usage("unknown login method %q; use token, userpass, approle, jwt, oidc, kubernetes or cert", *method)
+		}
+		auth, err = c.loginWith(cl, *method, firstNonEmpty(*path, *method))
 	}
 	if err != nil {
 		var ue usageErr
