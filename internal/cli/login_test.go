@@ -90,7 +90,7 @@ func TestLogin(t *testing.T) {
 	contains(t, r.err, "warning: WARD_TOKEN")
 
 	r = must(t, runCLI(t, "", "login", "-method=github"), 2)
-	contains(t, r.err, `login method "github" is not supported yet`)
+	contains(t, r.err, `unknown login method "github"`)
 }
 
 func TestTokenCommands(t *testing.T) {

@@ -3,8 +3,10 @@ package core
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/wardsec/ward/internal/engine"
+	"github.com/wardsec/ward/internal/policy"
 	"github.com/wardsec/ward/internal/token"
 )
 
@@ -49,7 +51,7 @@ func (c *Core) capabilities(s *unsealed, e *token.Entry, paths []string) (map[st
 		}
 		return out, nil
 	}
-	acl, err := s.policies.acl(e.Policies, e.EntityID)
+	acl, err := s.aclFor(e.Policies, e.EntityID)
 	if err != nil {
 		return nil, err
 	}
@@ -78,9 +80,28 @@ func (c *Core) CanSeeMount(caller *engine.Caller, mountPath string) (bool, error
 	if err != nil {
 		return false, err
 	}
-	acl, err := s.policies.acl(caller.Policies, caller.EntityID)
+	acl, err := s.aclFor(caller.Policies, caller.EntityID)
 	if err != nil {
 		return false, err
 	}
 	return acl.AnyCapabilityUnder(mountPath), nil
+}
+
+// aclFor is the ACL of a token: its own policies, plus the policies its
+// identity entity gets directly and through groups, with templates filled
+// from the entity.
+func (s *unsealed) aclFor(tokenPolicies []string, entityID string) (*policy.ACL, error) {
+	names := tokenPolicies
+	if entityID != "" {
+		if extra := s.identity.Policies(entityID); len(extra) > 0 {
+			names = slices.Clone(tokenPolicies)
+			for _, p := range extra {
+				if !slices.Contains(names, p) {
+					names = append(names, p)
+				}
+			}
+			slices.Sort(names)
+		}
+	}
+	return s.policies.acl(names, entityID, s.identity)
 }

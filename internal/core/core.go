@@ -13,6 +13,7 @@ import (
 	"github.com/wardsec/ward/internal/audit"
 	"github.com/wardsec/ward/internal/barrier"
 	"github.com/wardsec/ward/internal/engine"
+	"github.com/wardsec/ward/internal/identity"
 	"github.com/wardsec/ward/internal/router"
 	"github.com/wardsec/ward/internal/storage"
 	"github.com/wardsec/ward/internal/token"
@@ -76,6 +77,7 @@ type unsealed struct {
 	mounts   *mountTable
 	router   *router.Router[*mount]
 	tokens   *token.Store
+	identity *identity.Store
 	policies *policyStore
 	// auditTable lists the audit devices; audit writes to them.
 	auditTable *auditTable

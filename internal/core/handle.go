@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/wardsec/ward/internal/auth"
 	"github.com/wardsec/ward/internal/engine"
 	"github.com/wardsec/ward/internal/policy"
 	"github.com/wardsec/ward/internal/token"
@@ -56,6 +57,9 @@ func (c *Core) Handle(ctx context.Context, req *engine.Request) (*engine.Respons
 			c.log.Warn("core: revoke used-up token", "accessor", entry.Accessor, "error", rerr)
 		}
 	}
+	if err == nil && resp != nil && resp.Login != nil {
+		err = c.completeLogin(ctx, s, call, resp)
+	}
 	if err == nil && resp != nil {
 		if resp.MountType == "" {
 			resp.MountType = call.mount.entry.Type
@@ -90,6 +94,10 @@ func (c *Core) prepare(ctx context.Context, s *unsealed, call *auditCall) (*engi
 	}
 
 	entry, err := c.authenticate(ctx, s, req.ClientToken)
+	if err == nil && !auth.RemoteIn(req.RemoteAddr, entry.BoundCIDRs) {
+		// A token bound to addresses is worth nothing elsewhere.
+		entry, err = nil, engine.Errorf(engine.ErrPermissionDenied, "permission denied")
+	}
 	call.token = entry
 	if err != nil && !unauth {
 		if wrappingSelfPaths[path] && req.Data["token"] == nil {
@@ -202,7 +210,7 @@ func (c *Core) authorize(s *unsealed, e *token.Entry, req *engine.Request, fullP
 	if req.Caller.Root {
 		return nil
 	}
-	acl, err := s.policies.acl(e.Policies, e.EntityID)
+	acl, err := s.aclFor(e.Policies, e.EntityID)
 	if err != nil {
 		return err
 	}

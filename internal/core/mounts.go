@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -57,6 +58,8 @@ func (e *MountEntry) storagePrefix() string {
 	switch {
 	case e.Type == "token":
 		return "sys/token/"
+	case e.Type == "identity":
+		return "identity/"
 	case e.Table == TableAuth:
 		return "auth/" + e.UUID + "/"
 	}
@@ -92,6 +95,7 @@ func defaultMounts() map[string][]MountEntry {
 	return map[string][]MountEntry{
 		TableMounts: {
 			{Table: TableMounts, Path: "cubbyhole/", Type: "cubbyhole", Description: "per-token private secret storage", Local: true},
+			{Table: TableMounts, Path: "identity/", Type: "identity", Description: "identity store"},
 			{Table: TableMounts, Path: "sys/", Type: "system", Description: "system endpoints used for control, policy and debugging"},
 		},
 		TableAuth: {
@@ -130,6 +134,21 @@ func (c *Core) loadMounts(ctx context.Context) (mt *mountTable, created bool, er
 			return nil, false, fmt.Errorf("load %s table: %w", table, err)
 		}
 		mt.entries[table] = entries
+		// A built-in mount added by a newer Ward joins an older table.
+		added := false
+		for _, d := range defaults[table] {
+			if !slices.ContainsFunc(entries, func(e MountEntry) bool { return e.Path == d.Path }) {
+				d.UUID = newUUID(c.opts.Rand)
+				d.Accessor = newAccessor(c.opts.Rand, d)
+				mt.entries[table] = append(mt.entries[table], d)
+				added = true
+			}
+		}
+		if added {
+			if err := c.persistTable(ctx, mt, table); err != nil {
+				return nil, false, err
+			}
+		}
 	}
 	return mt, created, nil
 }
@@ -159,6 +178,8 @@ func (c *Core) newMount(ctx context.Context, s *unsealed, e MountEntry) (*mount,
 		b = c.opts.System(c)
 	case "token":
 		b = s.tokens.Backend()
+	case "identity":
+		b = s.identity.Backend()
 	default:
 		factories := c.opts.Engines
 		if e.Table == TableAuth {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -161,8 +162,21 @@ func (ps *policyStore) swap(change func(map[string]*policy.Policy)) {
 
 // acl returns the compiled ACL for a token's policies, cached by the policy
 // set and entity.
-func (ps *policyStore) acl(names []string, entityID string) (*policy.ACL, error) {
+// identityView is what ACLs need from the identity store: the entity's
+// template values, and a generation that changes whenever they may have.
+type identityView interface {
+	TemplateData(entityID string) policy.TemplateData
+	Generation() uint64
+}
+
+// acl returns the compiled ACL for a set of policy names and an entity,
+// cached by both and by the identity generation (templates read entity
+// data, which may change).
+func (ps *policyStore) acl(names []string, entityID string, ident identityView) (*policy.ACL, error) {
 	key := strings.Join(names, "\x00") + "\x01" + entityID
+	if entityID != "" {
+		key += "\x01" + strconv.FormatUint(ident.Generation(), 10)
+	}
 	cache := ps.acls.Load()
 	if v, ok := cache.Load(key); ok {
 		return v.(*policy.ACL), nil
@@ -179,7 +193,11 @@ func (ps *policyStore) acl(names []string, entityID string) (*policy.ACL, error)
 			set = append(set, p)
 		}
 	}
-	acl, err := policy.Compile(set, policy.TemplateData{EntityID: entityID})
+	data := policy.TemplateData{}
+	if entityID != "" {
+		data = ident.TemplateData(entityID)
+	}
+	acl, err := policy.Compile(set, data)
 	if err != nil {
 		return nil, fmt.Errorf("compile acl: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/wardsec/ward/internal/audit"
 	"github.com/wardsec/ward/internal/engine"
+	"github.com/wardsec/ward/internal/identity"
 	"github.com/wardsec/ward/internal/storage"
 	"github.com/wardsec/ward/internal/token"
 )
@@ -30,6 +31,12 @@ func (c *Core) setup(ctx context.Context) (*unsealed, error) {
 		return nil, err
 	}
 	if s.auditTable, s.audit, err = c.loadAudit(ctx); err != nil {
+		return nil, err
+	}
+	s.identity, err = identity.New(ctx, storage.Sub(c.barrier, "identity/"), identity.Options{
+		Now: c.opts.Now, Rand: c.opts.Rand, Logger: c.log,
+	})
+	if err != nil {
 		return nil, err
 	}
 	s.tokens, err = token.New(ctx, storage.Sub(c.barrier, "sys/token/"), token.Options{

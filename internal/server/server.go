@@ -13,6 +13,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wardsec/ward/internal/auth/approle"
+	"github.com/wardsec/ward/internal/auth/cert"
+	"github.com/wardsec/ward/internal/auth/kubernetes"
+	"github.com/wardsec/ward/internal/auth/userpass"
 	"github.com/wardsec/ward/internal/config"
 	"github.com/wardsec/ward/internal/core"
 	"github.com/wardsec/ward/internal/engine"
@@ -47,6 +51,16 @@ func engines() map[string]engine.Factory {
 	}
 }
 
+// credentials is the catalog of auth methods by mount type.
+func credentials() map[string]engine.Factory {
+	return map[string]engine.Factory{
+		"approle":    approle.Factory,
+		"cert":       cert.Factory,
+		"kubernetes": kubernetes.Factory,
+		"userpass":   userpass.Factory,
+	}
+}
+
 // New opens storage and builds core for cfg. It does not listen yet.
 func New(cfg *config.Config, logOut io.Writer) (*Server, error) {
 	level := new(slog.LevelVar)
@@ -71,7 +85,7 @@ func New(cfg *config.Config, logOut io.Writer) (*Server, error) {
 		StorageType:     cfg.Storage.Type,
 		Logger:          log,
 		Engines:         engines(),
-		Credentials:     map[string]engine.Factory{},
+		Credentials:     credentials(),
 		System:          func(c *core.Core) engine.Backend { return sys.New(c) },
 		DefaultLeaseTTL: cfg.DefaultLeaseTTL,
 		MaxLeaseTTL:     cfg.MaxLeaseTTL,

@@ -130,6 +130,9 @@ func lookupData(e *Entry, token string, now time.Time) map[string]any {
 	if e.Role != "" {
 		d["role"] = e.Role
 	}
+	if len(e.BoundCIDRs) > 0 {
+		d["bound_cidrs"] = e.BoundCIDRs
+	}
 	if e.Period > 0 {
 		d["period"] = int64(e.Period / time.Second)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 
 	"github.com/wardsec/ward/internal/engine"
 	"github.com/wardsec/ward/internal/storage"
@@ -89,6 +90,7 @@ func (s *Store) create(ctx context.Context, p CreateParams) (string, *Entry, []s
 		Type:           TypeService,
 		Orphan:         p.Parent == "",
 		Role:           p.Role,
+		BoundCIDRs:     slices.Clone(p.BoundCIDRs),
 	}
 	if len(p.Meta) > 0 {
 		e.Meta = maps.Clone(p.Meta)

@@ -43,6 +43,9 @@ type Entry struct {
 	Orphan      bool      `json:"orphan"`
 	LastRenewal time.Time `json:"last_renewal,omitzero"`
 	Role        string    `json:"role,omitempty"`
+	// BoundCIDRs limit where the token may be used from (core checks the
+	// request's address); empty is anywhere.
+	BoundCIDRs []string `json:"bound_cidrs,omitempty"`
 	// RevokePending is when revocation of the token began (explicitly, or
 	// because its last use was spent); zero if it has not. A pending token
 	// is never accepted.
@@ -101,6 +104,8 @@ type CreateParams struct {
 	Renewable bool
 	EntityID  string
 	Role      string
+	// BoundCIDRs limit where the token may be used from.
+	BoundCIDRs []string
 }
 
 // sanitizePolicies trims, lowercases, de-duplicates and sorts names, drops
