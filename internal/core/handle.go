@@ -98,6 +98,10 @@ func (c *Core) prepare(ctx context.Context, s *unsealed, call *auditCall) (*engi
 		// A token bound to addresses is worth nothing elsewhere.
 		entry, err = nil, engine.Errorf(engine.ErrPermissionDenied, "permission denied")
 	}
+	if err == nil && entry.EntityID != "" && s.identity.Disabled(entry.EntityID) {
+		// A disabled entity's tokens are refused until it is enabled again.
+		entry, err = nil, engine.Errorf(engine.ErrPermissionDenied, "permission denied: the token's entity is disabled")
+	}
 	call.token = entry
 	if err != nil && !unauth {
 		if wrappingSelfPaths[path] && req.Data["token"] == nil {

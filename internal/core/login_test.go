@@ -136,3 +136,18 @@ func TestLoginTokenBoundToCIDRs(t *testing.T) {
 		t.Fatalf("from outside the CIDR: %v", err)
 	}
 }
+
+func TestDisabledEntityTokensRefused(t *testing.T) {
+	c := loginCore(t)
+	a := mustCall(t, c, "", engine.OpUpdate, "auth/fake/login", map[string]any{"user": "eve"}).Auth
+	mustCall(t, c, a.ClientToken, engine.OpRead, "auth/token/lookup-self", nil)
+	mustCall(t, c, "root", engine.OpUpdate, "identity/entity/id/"+a.EntityID, map[string]any{"disabled": true})
+	if _, err := call(t, c, a.ClientToken, engine.OpRead, "auth/token/lookup-self", nil); !errors.Is(err, engine.ErrPermissionDenied) {
+		t.Fatalf("token of a disabled entity: %v", err)
+	}
+	if _, err := call(t, c, "", engine.OpUpdate, "auth/fake/login", map[string]any{"user": "eve"}); !errors.Is(err, engine.ErrPermissionDenied) {
+		t.Fatalf("login of a disabled entity: %v", err)
+	}
+	mustCall(t, c, "root", engine.OpUpdate, "identity/entity/id/"+a.EntityID, map[string]any{"disabled": false})
+	mustCall(t, c, a.ClientToken, engine.OpRead, "auth/token/lookup-self", nil)
+}

@@ -35,6 +35,16 @@ func (c *Core) setup(ctx context.Context) (*unsealed, error) {
 	}
 	s.identity, err = identity.New(ctx, storage.Sub(c.barrier, "identity/"), identity.Options{
 		Now: c.opts.Now, Rand: c.opts.Rand, Logger: c.log,
+		MountInfo: func(accessor string) (string, string, bool) {
+			s.mounts.mu.Lock()
+			defer s.mounts.mu.Unlock()
+			for _, e := range s.mounts.entries[TableAuth] {
+				if e.Accessor == accessor {
+					return e.Type, e.RoutePath(), true
+				}
+			}
+			return "", "", false
+		},
 	})
 	if err != nil {
 		return nil, err

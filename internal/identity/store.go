@@ -315,6 +315,15 @@ func (s *Store) Entity(id string) *Entity {
 	return s.entityCopy(e)
 }
 
+// Disabled reports whether the entity exists and is disabled: its tokens
+// are then refused everywhere, as in Vault.
+func (s *Store) Disabled(id string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e := s.entities[id]
+	return e != nil && e.Disabled
+}
+
 // Policies returns the entity's own policies plus those of every group it
 // is a member of, sorted and without duplicates. It is nil for an unknown
 // or disabled entity, and for one that gets no policies at all.
