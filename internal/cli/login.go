@@ -71,6 +71,8 @@ func runLogin(c *cmd, args []string) int {
 		auth, err = c.loginToken(cl)
 	case "userpass":
 		auth, err = c.loginUserpass(cl, firstNonEmpty(*path, "userpass"))
+	case "oidc":
+		auth, err = c.loginOIDC(cl, firstNonEmpty(*path, "oidc"))
 	default:
 		if _, ok := loginMethods[*method]; !ok {
 			return c.usage("unknown login method %q; use token, userpass, approle, jwt, oidc, kubernetes or cert", *method)
@@ -192,12 +194,8 @@ func (c *cmd) loginUserpass(cl *client.Client, mount string) (*api.Auth, error) 
 	}
 	path := "auth/" + strings.Trim(mount, "/") + "/login/" + user
 	sec, err := cl.Login(context.Background(), path, map[string]any{"password": pass})
-	if client.StatusCode(err) == http.StatusForbidden {
-		// Login paths need no token: a 403 means nothing answers there.
-		return nil, withHints(err, fmt.Sprintf("is a userpass auth method enabled at auth/%s/? `ward auth list` shows the enabled ones; -path picks another", strings.Trim(mount, "/")))
-	}
 	if err != nil {
-		return nil, err
+		return nil, loginHints(err, "userpass", mount)
 	}
 	if sec.Auth == nil {
 		return nil, fmt.Errorf("login at %s: the response is wrapped; unwrap it with `ward unwrap`", path)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/wardsec/ward/internal/auth/approle"
 	"github.com/wardsec/ward/internal/auth/cert"
+	"github.com/wardsec/ward/internal/auth/jwt"
 	"github.com/wardsec/ward/internal/auth/kubernetes"
 	"github.com/wardsec/ward/internal/auth/userpass"
 	"github.com/wardsec/ward/internal/config"
@@ -56,7 +57,9 @@ func credentials() map[string]engine.Factory {
 	return map[string]engine.Factory{
 		"approle":    approle.Factory,
 		"cert":       cert.Factory,
+		"jwt":        jwt.Factory,
 		"kubernetes": kubernetes.Factory,
+		"oidc":       jwt.Factory,
 		"userpass":   userpass.Factory,
 	}
 }
