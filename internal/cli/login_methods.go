@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/wardsec/ward/api"
@@ -75,11 +74,8 @@ func (c *cmd) loginWith(cl *client.Client, method, mount string) (*api.Auth, err
 	}
 	path := "auth/" + strings.Trim(mount, "/") + "/" + m.path(data)
 	sec, err := cl.Login(context.Background(), path, data)
-	if client.StatusCode(err) == http.StatusForbidden && method != "kubernetes" {
-		return nil, withHints(err, fmt.Sprintf("is a %s auth method enabled at auth/%s/? `ward auth list` shows the enabled ones; -path picks another", method, strings.Trim(mount, "/")))
-	}
 	if err != nil {
-		return nil, err
+		return nil, loginHints(err, method, mount)
 	}
 	if sec == nil || sec.Auth == nil {
 		return nil, fmt.Errorf("login at %s: the response holds no token (is it wrapped? unwrap it with `ward unwrap`)", path)
