@@ -151,3 +151,14 @@ func TestDisabledEntityTokensRefused(t *testing.T) {
 	mustCall(t, c, "root", engine.OpUpdate, "identity/entity/id/"+a.EntityID, map[string]any{"disabled": false})
 	mustCall(t, c, a.ClientToken, engine.OpRead, "auth/token/lookup-self", nil)
 }
+
+func TestDisablingAuthMethodRevokesItsTokens(t *testing.T) {
+	c := loginCore(t)
+	tok := mustCall(t, c, "", engine.OpUpdate, "auth/fake/login", map[string]any{"user": "bob"}).Auth.ClientToken
+	other := mustCall(t, c, "root", engine.OpUpdate, "auth/token/create", nil).Auth.ClientToken
+	mustCall(t, c, "root", engine.OpDelete, "sys/auth/fake", nil)
+	if _, err := call(t, c, tok, engine.OpRead, "auth/token/lookup-self", nil); !errors.Is(err, engine.ErrPermissionDenied) {
+		t.Fatalf("token of a disabled method: %v", err)
+	}
+	mustCall(t, c, other, engine.OpRead, "auth/token/lookup-self", nil)
+}

@@ -96,6 +96,14 @@ func (c *Core) DisableMount(ctx context.Context, table, path string) error {
 			c.log.Warn("core: close disabled mount", "path", e.RoutePath(), "error", err)
 		}
 	}
+	if e.Table == TableAuth {
+		// The tokens an auth method issued go with it.
+		n, err := s.tokens.RevokeCreatedUnder(ctx, e.RoutePath())
+		if err != nil {
+			return fmt.Errorf("disable %s: revoke its tokens: %w", e.RoutePath(), err)
+		}
+		c.log.Info("core: revoked the tokens of a disabled auth method", "path", e.RoutePath(), "count", n)
+	}
 	if err := storage.DeletePrefix(ctx, c.barrier, e.storagePrefix()); err != nil {
 		return fmt.Errorf("disable %s: delete data: %w", e.RoutePath(), err)
 	}

@@ -319,3 +319,35 @@ func (s *Store) tidyExpired(ctx context.Context, key, id string, now time.Time) 
 	}
 	return s.revokeTree(ctx, id)
 }
+
+// RevokeCreatedUnder revokes every token whose creation path starts with
+// prefix ("auth/userpass/"), with its children: what disabling an auth
+// method does to the tokens it issued. It walks every token, so it is for
+// rare administrative changes, not request paths.
+func (s *Store) RevokeCreatedUnder(ctx context.Context, prefix string) (int, error) {
+	ids, err := s.st.List(ctx, prefixID)
+	if err != nil {
+		return 0, fmt.Errorf("revoke tokens under %s: %w", prefix, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	revoked := 0
+	for _, id := range ids {
+		e, err := s.load(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			continue // already gone with a parent
+		}
+		if err != nil {
+			return revoked, fmt.Errorf("revoke tokens under %s: %w", prefix, err)
+		}
+		if !strings.HasPrefix(e.Path, prefix) {
+			continue
+		}
+		n, err := s.revokeTree(ctx, id)
+		revoked += n
+		if err != nil {
+			return revoked, fmt.Errorf("revoke tokens under %s: %w", prefix, err)
+		}
+	}
+	return revoked, nil
+}
