@@ -13,20 +13,23 @@ func init() {
 			usage: `Usage: ward auth enable [flags] TYPE
 
   Enables an auth method of TYPE at -path, which defaults to TYPE. Its
-  endpoints then live under auth/<path>/. Needs sudo. This release has only
-  the built-in token method (always at auth/token/); "ward auth list" shows
-  what is enabled, and other types are refused with an error naming them.
+  endpoints then live under auth/<path>/. Needs sudo. Types: userpass,
+  approle, jwt, oidc, kubernetes and cert (the token method is built in, at
+  auth/token/). docs/auth.md walks through each.
 
-Example:
+Examples:
+  $ ward auth enable userpass
+  $ ward write auth/userpass/users/alice password=@pw.txt token_policies=app
   $ ward auth enable -path=k8s-prod -description="prod cluster" kubernetes`,
 			run: runAuthEnable,
 		},
 		&command{
 			name:     "auth disable",
-			synopsis: "Disable an auth method",
+			synopsis: "Disable an auth method and revoke its tokens",
 			usage: `Usage: ward auth disable [flags] PATH
 
-  Disables the auth method at PATH and deletes its data.
+  Disables the auth method at PATH, deletes its data and revokes every
+  token it issued.
 
 Example:
   $ ward auth disable userpass`,
