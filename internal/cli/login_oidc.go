@@ -89,7 +89,13 @@ func (c *cmd) loginOIDC(cl *client.Client, mount string) (*api.Auth, error) {
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go srv.Serve(ln)
-	defer srv.Close()
+	defer func() {
+		// Shutdown, not Close: the callback's page must reach the browser
+		// before the listener goes away.
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
 
 	fmt.Fprintf(c.stderr, "Complete the login with your OIDC provider. Open this URL in a browser:\n\n    %s\n\n", authURL)
 	if !skipBrowser {
@@ -144,6 +150,9 @@ func oidcCallbackHandler(ctx context.Context, cl *client.Client, mount, nonce st
 			fmt.Fprintf(w, "<!doctype html><title>Ward login failed</title><h1>Ward login failed</h1><p>%s</p><p>See the terminal for details.</p>", html.EscapeString(res.err.Error()))
 		} else {
 			fmt.Fprint(w, "<!doctype html><title>Ward login complete</title><h1>Ward login complete</h1><p>You may close this window and return to the terminal.</p>")
+		}
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
 		}
 		select {
 		case results <- res:
