@@ -3,6 +3,8 @@ package auth
 import (
 	"fmt"
 	"net"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/wardsec/ward/internal/engine"
@@ -43,9 +45,16 @@ func (p *TokenParams) Update(in TokenInput) error {
 	next := *p
 	switch {
 	case in.Policies != nil:
-		next.Policies = *in.Policies
+		next.Policies = slices.Clone(*in.Policies)
 	case in.LegacyPolicies != nil:
-		next.Policies = *in.LegacyPolicies
+		next.Policies = slices.Clone(*in.LegacyPolicies)
+	}
+	for i, p := range next.Policies {
+		p = strings.ToLower(strings.TrimSpace(p))
+		if p == "root" {
+			return &engine.InputError{Field: "token_policies", Rule: "cannot include root: auth methods cannot create root tokens"}
+		}
+		next.Policies[i] = p
 	}
 	if in.TTL != nil {
 		next.TTL = *in.TTL

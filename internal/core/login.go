@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/wardsec/ward/api"
@@ -32,7 +33,18 @@ func (c *Core) completeLogin(ctx context.Context, s *unsealed, call *auditCall, 
 		return engine.Errorf(engine.ErrPermissionDenied, "permission denied: the entity of this login is disabled")
 	}
 
-	policies := slices.Clone(l.Policies)
+	policies := make([]string, 0, len(l.Policies)+1)
+	for _, p := range l.Policies {
+		p = strings.ToLower(strings.TrimSpace(p))
+		if p == PolicyRoot {
+			// Root tokens come from init and generate-root, never from a
+			// login: whoever may edit a role must not mint root.
+			return engine.BadRequest("auth methods cannot create root tokens: remove the root policy from the role or user")
+		}
+		if p != "" {
+			policies = append(policies, p)
+		}
+	}
 	if !l.NoDefaultPolicy && !slices.Contains(policies, PolicyDefault) {
 		policies = append(policies, PolicyDefault)
 	}
@@ -82,8 +94,12 @@ func (c *Core) completeLogin(ctx context.Context, s *unsealed, call *auditCall, 
 
 // loginTTLs bounds a login's TTLs by the mount's: the token's TTL is the
 // login's (or the mount default), never above the login's or the mount's
-// maximum, which also caps renewals.
+// maximum, which also caps renewals. A periodic token renews for ever by
+// design; only an explicit max TTL ends it.
 func loginTTLs(l *engine.Login, mountDef, mountMax time.Duration) (ttl, explicitMax time.Duration) {
+	if l.Period > 0 {
+		return 0, l.ExplicitMaxTTL
+	}
 	ttl = l.TTL
 	if ttl == 0 {
 		ttl = mountDef

@@ -162,3 +162,34 @@ func TestDisablingAuthMethodRevokesItsTokens(t *testing.T) {
 	}
 	mustCall(t, c, other, engine.OpRead, "auth/token/lookup-self", nil)
 }
+
+// rootMethod is a misconfigured method whose role grants root.
+func rootMethod(_ context.Context, env engine.Env) (engine.Backend, error) {
+	return engine.NewMux(engine.Path{
+		Pattern: "login", Unauthenticated: true,
+		Write: func(context.Context, *engine.Request) (*engine.Response, error) {
+			return &engine.Response{Login: &engine.Login{Alias: engine.Alias{Name: "eve"}, Policies: []string{"ROOT "}, Renewable: true}}, nil
+		},
+	}), nil
+}
+
+func TestLoginCannotMintRoot(t *testing.T) {
+	c, err := core.New(core.Options{
+		Physical:    inmem.New(),
+		Engines:     map[string]engine.Factory{"kv": kv.Factory, "cubbyhole": cubbyhole.Factory},
+		Credentials: map[string]engine.Factory{"rooty": rootMethod},
+		System:      func(c *core.Core) engine.Backend { return sys.New(c) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Seal()
+	if _, _, err := c.DevInit(ctx, "root"); err != nil {
+		t.Fatal(err)
+	}
+	mustCall(t, c, "root", engine.OpUpdate, "sys/auth/rooty", map[string]any{"type": "rooty"})
+	resp, err := call(t, c, "", engine.OpUpdate, "auth/rooty/login", nil)
+	if !errors.Is(err, engine.ErrInvalidRequest) || (resp != nil && resp.Auth != nil) {
+		t.Fatalf("login with root policy = %+v, %v; want refused without a token", resp, err)
+	}
+}
