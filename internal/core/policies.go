@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -74,11 +73,19 @@ func loadPolicies(ctx context.Context, st storage.Backend) (*policyStore, error)
 	return ps, nil
 }
 
+// wrappingPolicy is the response-wrapping policy, parsed once.
+var wrappingPolicy = sync.OnceValue(func() *policy.Policy {
+	p, err := policy.Parse(PolicyWrapping, policy.ResponseWrappingPolicy)
+	if err != nil {
+		panic("core: the built-in response-wrapping policy does not parse: " + err.Error())
+	}
+	return p
+})
+
 // builtin returns the fixed policies that are not stored.
 func builtin(name string) (*policy.Policy, bool) {
 	if name == PolicyWrapping {
-		p, err := policy.Parse(PolicyWrapping, policy.ResponseWrappingPolicy)
-		return p, err == nil
+		return wrappingPolicy(), true
 	}
 	return nil, false
 }
@@ -169,40 +176,60 @@ type identityView interface {
 	Generation() uint64
 }
 
-// acl returns the compiled ACL for a set of policy names and an entity,
-// cached by both and by the identity generation (templates read entity
-// data, which may change).
+// acl returns the compiled ACL for a set of policy names and an entity.
+// ACLs are cached by policy set; a set with templated policies is cached
+// per entity too, and recompiled when the identity generation moved (the
+// entity's data may have changed), replacing its entry, so the cache holds
+// at most one ACL per set and entity.
 func (ps *policyStore) acl(names []string, entityID string, ident identityView) (*policy.ACL, error) {
-	key := strings.Join(names, "\x00") + "\x01" + entityID
-	if entityID != "" {
-		key += "\x01" + strconv.FormatUint(ident.Generation(), 10)
+	set, templated := ps.resolve(names)
+	key := strings.Join(names, "\x00")
+	var gen uint64
+	if templated && entityID != "" {
+		key += "\x01" + entityID
+		gen = ident.Generation()
 	}
 	cache := ps.acls.Load()
 	if v, ok := cache.Load(key); ok {
-		return v.(*policy.ACL), nil
-	}
-	var set []*policy.Policy
-	for _, n := range names {
-		if n == PolicyRoot {
-			set = append(set, &policy.Policy{Name: PolicyRoot})
-			continue
-		}
-		if p := ps.get(n); p != nil {
-			set = append(set, p)
-		} else if p, ok := builtin(n); ok {
-			set = append(set, p)
+		if c := v.(cachedACL); c.gen == gen {
+			return c.acl, nil
 		}
 	}
 	data := policy.TemplateData{}
-	if entityID != "" {
+	if templated && entityID != "" {
 		data = ident.TemplateData(entityID)
 	}
 	acl, err := policy.Compile(set, data)
 	if err != nil {
 		return nil, fmt.Errorf("compile acl: %w", err)
 	}
-	cache.Store(key, acl)
+	cache.Store(key, cachedACL{acl: acl, gen: gen})
 	return acl, nil
+}
+
+// cachedACL is an ACL and the identity generation it was compiled at.
+type cachedACL struct {
+	acl *policy.ACL
+	gen uint64
+}
+
+// resolve finds the policies named, and whether any of them is templated.
+func (ps *policyStore) resolve(names []string) (set []*policy.Policy, templated bool) {
+	for _, n := range names {
+		if n == PolicyRoot {
+			set = append(set, &policy.Policy{Name: PolicyRoot})
+			continue
+		}
+		p := ps.get(n)
+		if p == nil {
+			p, _ = builtin(n)
+		}
+		if p != nil {
+			set = append(set, p)
+			templated = templated || p.Templated()
+		}
+	}
+	return set, templated
 }
 
 // Policy returns the text of a policy; ok is false if it does not exist.
