@@ -24,9 +24,10 @@ func TestLoginHints(t *testing.T) {
 		{"no approle mount", "approle", "approle", refused(403, "permission denied"), []string{"approle auth method enabled at auth/approle/?"}},
 		{"expired JWT", "jwt", "jwt", refused(400, "token is expired"), []string{"claims"}},
 		{"no client certificate", "cert", "cert", refused(400, "client certificate must be supplied"), []string{"WARD_CLIENT_CERT"}},
-		// A 403 with its own reason needs no guess about the mount.
-		{"outside bound CIDRs", "userpass", "userpass", refused(403, "permission denied: login request originated from an address outside the user's token_bound_cidrs"), nil},
-		{"service account not bound", "kubernetes", "kubernetes", refused(403, "service account name not authorized"), nil},
+		// A 403 with its own reason is the method's refusal, not a mount
+		// that is missing or a token's policy.
+		{"outside bound CIDRs", "userpass", "userpass", refused(403, "permission denied: login request originated from an address outside the user's token_bound_cidrs"), []string{"WARD_TOKEN is not the cause"}},
+		{"service account not bound", "kubernetes", "kubernetes", refused(403, "service account name not authorized"), []string{"bound to the role"}},
 		{"server error", "approle", "approle", refused(500, "internal error"), nil},
 		{"not a response", "approle", "approle", errors.New("dial tcp: connection refused"), nil},
 	}
