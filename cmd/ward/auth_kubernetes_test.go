@@ -143,7 +143,7 @@ func TestAuthKubernetes(t *testing.T) {
 
 	t.Run("bad credentials", func(t *testing.T) {
 		if _, err := root.Logical().Write("auth/kubernetes/role/audience", map[string]any{
-			"bound_service_account_names": "*", "bound_service_account_namespaces": "*", "audience": "ward",
+			"bound_service_account_names": "*", "bound_service_account_namespaces": "default", "audience": "ward",
 		}); err != nil {
 			t.Fatal(err)
 		}

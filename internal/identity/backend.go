@@ -131,11 +131,12 @@ func normPolicies(in []string) ([]string, error) {
 	}
 	out := make([]string, 0, len(in))
 	for _, p := range in {
-		p = strings.TrimSpace(p)
+		// Policy names are stored in lower case.
+		p = strings.ToLower(strings.TrimSpace(p))
 		if p == "" {
 			continue
 		}
-		if strings.EqualFold(p, "root") {
+		if p == "root" {
 			return nil, engine.BadRequest("policies cannot contain root")
 		}
 		if err := checkName("policies", p); err != nil {

@@ -39,6 +39,10 @@ func (b *backend) login(ctx context.Context, req *engine.Request) (*engine.Respo
 	if !auth.RemoteIn(req.RemoteAddr, r.SecretIDBoundCIDRs) {
 		return nil, b.refuse(req, r.Name, "client address outside the role's secret_id_bound_cidrs")
 	}
+	// The token could not be used from here: refuse before spending a use.
+	if !auth.RemoteIn(req.RemoteAddr, r.Token.BoundCIDRs) {
+		return nil, b.refuse(req, r.Name, "client address outside the role's token_bound_cidrs")
+	}
 
 	meta := map[string]string{}
 	tokenCIDRs := r.Token.BoundCIDRs
@@ -56,6 +60,9 @@ func (b *backend) login(ctx context.Context, req *engine.Request) (*engine.Respo
 		maps.Copy(meta, e.Metadata)
 		if len(e.TokenBoundCIDRs) > 0 {
 			tokenCIDRs = e.TokenBoundCIDRs
+			if !auth.RemoteIn(req.RemoteAddr, tokenCIDRs) {
+				return nil, b.refuse(req, r.Name, "client address outside the secret ID's token_bound_cidrs")
+			}
 		}
 	}
 	meta["role_name"] = r.Name

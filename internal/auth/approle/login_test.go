@@ -171,9 +171,13 @@ func TestLoginWithoutSecretID(t *testing.T) {
 	}
 	l, err = h.loginFrom("127.0.0.2:1", roleID, "")
 	h.refused(l, err)
-	// A role held open by token_bound_cidrs alone: core enforces those on the token.
+	// A role held open by token_bound_cidrs alone: a login from outside
+	// them is refused (the token would be useless there), one from inside
+	// carries them to the token.
 	roleID = h.role("tok", map[string]any{"bind_secret_id": false, "token_bound_cidrs": "10.0.0.0/8"})
-	if l, err := h.loginFrom("192.0.2.1:1", roleID, ""); err != nil || !reflect.DeepEqual(l.BoundCIDRs, []string{"10.0.0.0/8"}) {
+	l, err = h.loginFrom("192.0.2.1:1", roleID, "")
+	h.refused(l, err)
+	if l, err := h.loginFrom("10.1.2.3:1", roleID, ""); err != nil || !reflect.DeepEqual(l.BoundCIDRs, []string{"10.0.0.0/8"}) {
 		t.Errorf("login = %+v, %v", l, err)
 	}
 }

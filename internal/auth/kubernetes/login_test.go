@@ -176,7 +176,7 @@ func TestLoginCallerJWTAsBearer(t *testing.T) {
 	self := srv.Add(kubetest.Account{Namespace: "default", Name: "a", UID: "uid-a", MayReview: true})
 	noRBAC := srv.Add(kubetest.Account{Namespace: "default", Name: "b", UID: "uid-b"})
 	h.configure(srv, "")
-	h.must(engine.OpUpdate, "role/any", map[string]any{"bound_service_account_names": "*", "bound_service_account_namespaces": "*"})
+	h.must(engine.OpUpdate, "role/any", map[string]any{"bound_service_account_names": "*", "bound_service_account_namespaces": "default"})
 
 	if _, err := h.login("any", self); err != nil {
 		t.Fatal(err)
@@ -265,7 +265,7 @@ func TestLoginMalformedReview(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close)
 			h.must(engine.OpUpdate, "config", map[string]any{"kubernetes_host": srv.URL, "kubernetes_ca_cert": caPEM(srv)})
-			h.must(engine.OpUpdate, "role/any", map[string]any{"bound_service_account_names": "*", "bound_service_account_namespaces": "*"})
+			h.must(engine.OpUpdate, "role/any", map[string]any{"bound_service_account_names": "*", "bound_service_account_namespaces": "default"})
 			resp, err := h.login("any", "x.y.z")
 			if err == nil || isTyped(err) || resp != nil {
 				t.Fatalf("login = %v, %v; want an untyped (500) error", resp, err)
@@ -280,7 +280,7 @@ func TestLoginMalformedReview(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	h.must(engine.OpUpdate, "config", map[string]any{"kubernetes_host": srv.URL, "kubernetes_ca_cert": caPEM(srv)})
-	h.must(engine.OpUpdate, "role/any", map[string]any{"bound_service_account_names": "*", "bound_service_account_namespaces": "*"})
+	h.must(engine.OpUpdate, "role/any", map[string]any{"bound_service_account_names": "*", "bound_service_account_namespaces": "default"})
 	_, err := h.login("any", "x.y.z")
 	wantKind(t, err, engine.ErrPermissionDenied, "permission denied: the token does not belong to a Kubernetes service account")
 }

@@ -143,6 +143,10 @@ func (r *role) check() error {
 	if err := checkBound("bound_service_account_namespaces", r.BoundNamespaces); err != nil {
 		return err
 	}
+	if slices.Equal(r.BoundNames, []string{"*"}) && slices.Equal(r.BoundNamespaces, []string{"*"}) {
+		// That would let every service account of the cluster log in.
+		return engine.BadRequest(`bound_service_account_names and bound_service_account_namespaces can not both be "*"`)
+	}
 	switch r.AliasNameSource {
 	case aliasSourceUID, aliasSourceName:
 	default:

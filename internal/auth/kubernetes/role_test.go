@@ -1,6 +1,7 @@
 package kubernetes
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -44,7 +45,11 @@ func TestRoleCRUD(t *testing.T) {
 		t.Fatalf("after update = %v", d)
 	}
 
-	h.must(engine.OpUpdate, "role/other", map[string]any{"bound_service_account_names": "*", "bound_service_account_namespaces": "*"})
+	// Both "*" would let every service account of the cluster in.
+	if _, err := h.call(engine.OpUpdate, "role/other", map[string]any{"bound_service_account_names": "*", "bound_service_account_namespaces": "*"}); !errors.Is(err, engine.ErrInvalidRequest) {
+		t.Fatalf("both bound lists \"*\": %v", err)
+	}
+	h.must(engine.OpUpdate, "role/other", map[string]any{"bound_service_account_names": "*", "bound_service_account_namespaces": "ops"})
 	keys := h.must(engine.OpList, "role", nil).Data["keys"]
 	if !reflect.DeepEqual(keys, []string{"app", "other"}) {
 		t.Fatalf("list = %v", keys)
