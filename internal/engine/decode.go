@@ -209,14 +209,12 @@ func decodeMap(dst reflect.Value, raw any, field string) error {
 	}
 	m, ok := raw.(map[string]any)
 	if !ok {
-		s, isString := raw.(string)
-		if !isString {
-			return &InputError{Field: field, Rule: "expected an object"}
-		}
-		if strings.TrimSpace(s) == "" {
-			m = map[string]any{}
-		} else if err := json.Unmarshal([]byte(s), &m); err != nil {
-			return &InputError{Field: field, Rule: "expected an object or a JSON object string"}
+		// Only string maps (metadata) take key=value pairs; other objects
+		// must be objects or JSON object strings.
+		pairsOK := dst.Type().Elem().Kind() == reflect.String
+		var err error
+		if m, err = mapFromText(raw, pairsOK); err != nil {
+			return &InputError{Field: field, Rule: err.Error()}
 		}
 	}
 	out := reflect.MakeMapWithSize(dst.Type(), len(m))
@@ -229,6 +227,55 @@ func decodeMap(dst reflect.Value, raw any, field string) error {
 	}
 	dst.Set(out)
 	return nil
+}
+
+// mapFromText reads an object sent as text: a JSON object string, or
+// "key=value" pairs, one per string (the CLI's metadata=k=v form; a list
+// holds several), as Vault's key-value pair fields accept.
+func mapFromText(raw any, pairsOK bool) (map[string]any, error) {
+	var pairs []string
+	switch x := raw.(type) {
+	case string:
+		t := strings.TrimSpace(x)
+		if t == "" {
+			return map[string]any{}, nil
+		}
+		if strings.HasPrefix(t, "{") || !pairsOK {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(t), &m); err != nil {
+				return nil, fmt.Errorf("expected an object, a JSON object string or key=value pairs")
+			}
+			return m, nil
+		}
+		pairs = []string{x}
+	case []any:
+		if !pairsOK {
+			return nil, fmt.Errorf("expected an object")
+		}
+		for _, item := range x {
+			s, ok := item.(string)
+			if !ok {
+				return nil, fmt.Errorf("expected an object or key=value pairs")
+			}
+			pairs = append(pairs, s)
+		}
+	case []string:
+		if !pairsOK {
+			return nil, fmt.Errorf("expected an object")
+		}
+		pairs = x
+	default:
+		return nil, fmt.Errorf("expected an object")
+	}
+	m := make(map[string]any, len(pairs))
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, fmt.Errorf("expected key=value pairs")
+		}
+		m[strings.TrimSpace(k)] = v
+	}
+	return m, nil
 }
 
 // scalarString renders strings, numbers and bools as strings.

@@ -144,3 +144,15 @@ func TestDecodeEmbeddedStruct(t *testing.T) {
 		t.Fatalf("decoded %+v", got)
 	}
 }
+
+func TestDecodeMapFromPairs(t *testing.T) {
+	for _, raw := range []any{"team=payments", []any{"team=payments", "tier=1"}, `{"team":"payments"}`} {
+		got, _, err := Decode[sample](map[string]any{"meta": raw})
+		if err != nil || got.Meta["team"] != "payments" {
+			t.Errorf("meta %v: %v, %v", raw, got.Meta, err)
+		}
+	}
+	if _, _, err := Decode[sample](map[string]any{"meta": "no-equals"}); err == nil {
+		t.Error("a string without = decoded as a map")
+	}
+}
