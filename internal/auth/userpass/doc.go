@@ -12,7 +12,11 @@
 //
 // A user write takes password (or password_hash, a ready-made bcrypt or
 // argon2id hash, for migrations; never both) and the token_* settings of
-// auth.TokenInput. A create needs a password; an update may leave it out.
+// auth.TokenInput. An imported hash's work factors may not exceed the
+// mount's config (bcrypt cost at most bcrypt_cost; argon2id passes,
+// memory and lanes at most argon2_time, argon2_memory, argon2_threads),
+// so that no user can make checking their password dearer than the
+// mount's own hashes. A create needs a password; an update may leave it out.
 // A read shows the token settings and the hash algorithm, never the hash.
 //
 // Usernames are ASCII letters, digits, "_", "-" and "." that begin and end
@@ -26,7 +30,8 @@
 // it into a token. A wrong password and an unknown user both get a 400
 // "invalid username or password" after the same work: an unknown user's
 // password is checked against a dummy hash made with the mount's current
-// settings. A user with token_bound_cidrs who logs in from elsewhere gets a
+// settings. A password over MaxPasswordLen is refused with a 400 naming
+// the limit before anything else, and never counts towards a lockout. A user with token_bound_cidrs who logs in from elsewhere gets a
 // 403 after the password check. On a successful login whose hash was made
 // with another algorithm or other work factors than the mount's current
 // ones, the password is hashed again with the current ones.
@@ -58,9 +63,14 @@
 // disable_lockout turns the feature off. Unknown usernames are counted and
 // locked like real ones, so the lock reveals nothing about who exists.
 //
-// Counts live in memory (at most 65536 usernames; when full, the stalest
-// unlocked count is forgotten). A lock on an existing user is also stored
-// in the user's entry, so it survives a restart or a failover. Setting a
+// Counts live in memory, in two tables. Existing users' counts are never
+// evicted (an entry goes only once stale, reset, or its user deleted), so
+// no flood of made-up names can stop a real user being counted. Names no
+// user has are held apart, at most 65536 of them; when full, the name
+// whose latest failure is oldest is forgotten, lock and all, so only a
+// flood of that many fresh names can end a made-up name's lock early. A
+// lock on an existing user is also stored in the user's entry, so it
+// survives a restart or a failover. Setting a
 // user's password (users/{username} or users/{username}/password) clears
 // the user's lock and count: that is how an operator unlocks a user early.
 //

@@ -14,10 +14,11 @@ import (
 // loginMessages are every message a refused login may carry. None of
 // them can echo what the client sent.
 var loginMessages = map[string]bool{
-	"invalid username or password":        true,
-	"permission denied":                   true,
-	"login: missing password":             true,
-	"invalid password: expected a string": true,
+	"invalid username or password":                 true,
+	"permission denied":                            true,
+	"login: missing password":                      true,
+	"invalid password: expected a string":          true,
+	"invalid password: must be at most 1024 bytes": true,
 }
 
 // FuzzLogin sends arbitrary login bodies and usernames. Nothing may

@@ -185,6 +185,30 @@ func (h hash) current(c Config) bool {
 	return false
 }
 
+// errPasswordTooLong refuses a password over MaxPasswordLen, naming the
+// rule and never the password.
+var errPasswordTooLong = &engine.InputError{Field: "password", Rule: fmt.Sprintf("must be at most %d bytes", MaxPasswordLen)}
+
+// within refuses an imported hash whose work factors exceed c's, so that
+// checking it costs no more than checking a hash the mount made itself:
+// a user who may set their own password_hash could otherwise make every
+// login for their name allocate up to MaxArgon2Memory. The error names
+// the rule, never the hash.
+func (h hash) within(c Config) error {
+	switch h.alg {
+	case Bcrypt:
+		if h.cost > c.BcryptCost {
+			return fmt.Errorf("bcrypt cost must be between %d and the mount's bcrypt_cost (%d)", MinBcryptCost, c.BcryptCost)
+		}
+	case Argon2id:
+		p := c.argon2()
+		if h.params.Time > p.Time || h.params.Memory > p.Memory || h.params.Threads > p.Threads {
+			return fmt.Errorf("argon2id parameters must not exceed the mount's argon2_time (%d), argon2_memory (%d KiB) and argon2_threads (%d)", p.Time, p.Memory, p.Threads)
+		}
+	}
+	return nil
+}
+
 // checkPassword refuses a password c cannot hash. The error names the
 // rule, never the password.
 func checkPassword(c Config, password []byte) error {
@@ -192,7 +216,7 @@ func checkPassword(c Config, password []byte) error {
 	case len(password) == 0:
 		return &engine.InputError{Field: "password", Rule: "must not be empty"}
 	case len(password) > MaxPasswordLen:
-		return &engine.InputError{Field: "password", Rule: fmt.Sprintf("must be at most %d bytes", MaxPasswordLen)}
+		return errPasswordTooLong
 	case c.HashAlgorithm == Bcrypt && len(password) > bcryptMaxPassword:
 		return &engine.InputError{Field: "password", Rule: "must be at most 72 bytes with bcrypt (set hash_algorithm=argon2id in config for longer passwords)"}
 	}

@@ -31,6 +31,12 @@ func (b *backend) login(ctx context.Context, req *engine.Request) (*engine.Respo
 	if in.Password == nil || *in.Password == "" {
 		return nil, engine.BadRequest("login: missing password")
 	}
+	// No user can have a password this long, so the attempt is refused
+	// before it can count towards a lock: otherwise a few cheap requests,
+	// which need no hashing, would lock any user out.
+	if len(*in.Password) > MaxPasswordLen {
+		return nil, errPasswordTooLong
+	}
 	pw := in.Password.bytes()
 	defer clear(pw)
 	name, err := username(req.Var("username"))
@@ -84,7 +90,7 @@ func (b *backend) login(ctx context.Context, req *engine.Request) (*engine.Respo
 // it checks pw against a dummy hash made with c, so that the answer takes
 // as long as for a real user, and reports false.
 func (b *backend) check(ctx context.Context, c Config, name string, u *user, pw []byte) (hash, bool, error) {
-	if len(pw) > MaxPasswordLen {
+	if len(pw) > MaxPasswordLen { // login refuses these earlier; never hash one
 		return hash{}, false, nil
 	}
 	if u == nil {
@@ -107,7 +113,7 @@ func (b *backend) check(ctx context.Context, c Config, name string, u *user, pw 
 // failed counts a failed login for name. When it locks an existing user,
 // the lock is also stored in the user's entry.
 func (b *backend) failed(ctx context.Context, c Config, name string, exists bool, now time.Time) {
-	until, locked := b.lockout.fail(name, now, c)
+	until, locked := b.lockout.fail(name, exists, now, c)
 	if !locked {
 		return
 	}

@@ -73,6 +73,7 @@ func (b *backend) deleteUser(ctx context.Context, req *engine.Request) (*engine.
 	if err := b.store.Delete(ctx, userPrefix+name); err != nil {
 		return nil, fmt.Errorf("delete user: %w", err)
 	}
+	b.lockout.reset(name)
 	return nil, nil
 }
 
@@ -187,14 +188,23 @@ func (b *backend) writePolicies(ctx context.Context, req *engine.Request) (*engi
 }
 
 // newHash returns the hash a write sets: the password hashed with the
-// mount's settings, the given hash once checked, or "" when the write
+// mount's settings, the given hash once checked (well formed, and work
+// factors no higher than the mount's settings), or "" when the write
 // sets neither.
 func (b *backend) newHash(ctx context.Context, in passwordInput) (string, error) {
 	switch {
 	case in.Password != nil && in.PasswordHash != nil:
 		return "", &engine.InputError{Field: "password_hash", Rule: "must not be set together with password"}
 	case in.PasswordHash != nil:
-		if _, err := parseHash(string(*in.PasswordHash)); err != nil {
+		h, err := parseHash(string(*in.PasswordHash))
+		if err != nil {
+			return "", &engine.InputError{Field: "password_hash", Rule: err.Error()}
+		}
+		c, err := b.config(ctx)
+		if err != nil {
+			return "", err
+		}
+		if err := h.within(c); err != nil {
 			return "", &engine.InputError{Field: "password_hash", Rule: err.Error()}
 		}
 		return string(*in.PasswordHash), nil

@@ -192,7 +192,7 @@ func TestPoliciesPath(t *testing.T) {
 
 func TestPasswordHashImport(t *testing.T) {
 	h := newHarness(t)
-	bc, err := bcrypt.GenerateFromPassword([]byte("bcrypt-pw"), 5)
+	bc, err := bcrypt.GenerateFromPassword([]byte("bcrypt-pw"), 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,6 +217,48 @@ func TestPasswordHashImport(t *testing.T) {
 	wantErr(t, err, engine.ErrInvalidRequest, "must not be set together with password")
 	h.mustDo(engine.OpUpdate, "users/a/password", map[string]any{"password_hash": string(bc)})
 	h.mustLogin("a", "bcrypt-pw")
+}
+
+// TestPasswordHashImportWorkFactors checks that an imported hash costs no
+// more to check than the mount's own: a user allowed to set their own
+// password_hash must not make every login for their name take 1 GiB.
+func TestPasswordHashImportWorkFactors(t *testing.T) {
+	h := newHarness(t) // bcrypt_cost 4; argon2id t=1, m=64 KiB, p=1
+	salt := b64.EncodeToString([]byte("salt-salt-salt-s"))
+	argon := func(m, t uint32, p uint8) string {
+		return formatArgon2(argon2Params{Time: t, Memory: m, Threads: p}, []byte("salt-salt-salt-s"), make([]byte, 32))
+	}
+	bc5, err := bcrypt.GenerateFromPassword([]byte("bcrypt-pw"), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ hash, rule string }{
+		{string(bc5), "bcrypt cost must be between 4 and the mount's bcrypt_cost (4)"},
+		{argon(MaxArgon2Memory, MaxArgon2Time, 1), "must not exceed the mount's argon2_time (1), argon2_memory (64 KiB) and argon2_threads (1)"},
+		{argon(128, 1, 1), "argon2_memory (64 KiB)"},
+		{argon(64, 2, 1), "argon2_time (1)"},
+		{argon(64, 1, 2), "argon2_threads (1)"},
+	} {
+		for _, path := range []string{"users/alice", "users/alice/password"} {
+			if path == "users/alice/password" {
+				h.create("alice", "pw", nil)
+			}
+			_, err := h.do(engine.OpUpdate, path, map[string]any{"password_hash": c.hash})
+			wantErr(t, err, engine.ErrInvalidRequest, "invalid password_hash: ")
+			wantErr(t, err, engine.ErrInvalidRequest, c.rule)
+			if strings.Contains(err.Error(), c.hash) || strings.Contains(err.Error(), salt) {
+				t.Fatalf("error quotes the hash: %v", err)
+			}
+		}
+		h.mustLogin("alice", "pw") // the refused writes changed nothing
+		h.mustDo(engine.OpDelete, "users/alice", nil)
+	}
+	// At or under the mount's settings, whatever its algorithm, is fine.
+	h.mustDo(engine.OpUpdate, "config", map[string]any{"hash_algorithm": Argon2id, "bcrypt_cost": 5, "argon2_memory": 256, "argon2_time": 2, "argon2_threads": 2})
+	h.mustDo(engine.OpCreate, "users/bob", map[string]any{"password_hash": string(bc5)})
+	h.mustLogin("bob", "bcrypt-pw")
+	h.mustDo(engine.OpCreate, "users/carol", map[string]any{"password_hash": argon(128, 2, 2)})
+	h.mustDo(engine.OpCreate, "users/dave", map[string]any{"password_hash": argon(64, 1, 1)})
 }
 
 func TestBcryptLengthLimit(t *testing.T) {
