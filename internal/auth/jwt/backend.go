@@ -3,6 +3,7 @@ package jwt
 import (
 	"context"
 	"crypto/rand"
+	"strings"
 	"sync"
 	"time"
 
@@ -105,7 +106,7 @@ func (b *backend) login(ctx context.Context, req *engine.Request) (*engine.Respo
 	if !auth.RemoteIn(req.RemoteAddr, r.Token.BoundCIDRs) {
 		return nil, engine.Errorf(engine.ErrPermissionDenied, "permission denied: request originated from an address outside the role's token_bound_cidrs")
 	}
-	claims, err := p.verify(ctx, in.JWT)
+	claims, err := p.verify(ctx, in.JWT, r.RoleType)
 	if err != nil {
 		b.logFailure(name, err)
 		return nil, err
@@ -126,15 +127,26 @@ func (b *backend) loginRole(ctx context.Context, name string, c *config) (string
 	if name == "" {
 		return "", nil, engine.BadRequest("missing role")
 	}
+	// A role name is one path segment, so a name with a slash cannot
+	// exist (and would be a key storage refuses).
+	if strings.Contains(name, "/") {
+		return "", nil, errRoleNotFound
+	}
 	r, err := b.loadRole(ctx, name)
 	if err != nil {
 		return "", nil, err
 	}
 	if r == nil {
-		return "", nil, engine.BadRequest("role %q could not be found", name)
+		return "", nil, errRoleNotFound
 	}
 	return name, r, nil
 }
+
+// errRoleNotFound answers a login naming a role that does not exist. It
+// does not echo the name: the login endpoints are unauthenticated, and a
+// caller who pasted a JWT into the role field would find it in the
+// response and the audit log.
+var errRoleNotFound = engine.BadRequest("role could not be found")
 
 // logFailure records a refused login at debug level: the reason only,
 // never the token.

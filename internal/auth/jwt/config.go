@@ -170,9 +170,16 @@ func (c *config) validate() error {
 	return nil
 }
 
-// algs returns the configured algorithms, RS256 when none are.
-func (c *config) algs() []jose.SignatureAlgorithm {
+// algs returns the algorithms a token for a role of roleType may be
+// signed with: jwt_supported_algs, or when that is empty, as Vault does,
+// every supported (asymmetric) algorithm for "jwt" roles and RS256 for
+// "oidc" roles (OpenID Connect's default for ID tokens). HMAC and "none"
+// are never among them.
+func (c *config) algs(roleType string) []jose.SignatureAlgorithm {
 	if len(c.JWTSupportedAlgs) == 0 {
+		if roleType == roleTypeJWT {
+			return slices.Clone(supportedAlgs)
+		}
 		return []jose.SignatureAlgorithm{jose.RS256}
 	}
 	out := make([]jose.SignatureAlgorithm, len(c.JWTSupportedAlgs))

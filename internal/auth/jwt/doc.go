@@ -23,8 +23,16 @@
 // gives the jwks_uri. A config write fetches the keys once, so a wrong
 // URL or CA fails there. Fetched key sets are kept for an hour and fetched
 // again early when a token names a key ID the set lacks (key rotation),
-// at most once every ten seconds. Only jwt_supported_algs (RS256 when
-// empty; HMAC and "none" never) are accepted.
+// at most once every ten seconds. Fetches run one at a time and outside
+// any lock: while one is under way, logins use the cached set, so a slow
+// provider holds up only logins that need keys Ward does not have; when
+// the provider is down, a set up to two hours old still serves. The
+// discovery document is cached the same way.
+//
+// Only jwt_supported_algs are accepted. When it is empty, "jwt" roles
+// take every supported algorithm (RS256/384/512, PS256/384/512,
+// ES256/384/512, EdDSA) and "oidc" roles RS256, as Vault does; HMAC and
+// "none" are never accepted.
 //
 // # JWT login
 //
@@ -33,8 +41,13 @@
 //
 //   - exp, nbf and iat hold, give or take clock_skew_leeway (60s) plus
 //     expiration_leeway or not_before_leeway (150s each); -1 turns a
-//     leeway off; a token without exp is accepted, as Vault does (ID
-//     tokens in the OIDC flow must have one);
+//     leeway off;
+//   - a token without exp must have iat or nbf, and expires
+//     expiration_leeway after the later of them (give or take
+//     clock_skew_leeway), as Vault does; with expiration_leeway -1 it
+//     lives only as long as clock_skew_leeway, and with both -1 it is
+//     refused. A token with none of exp, iat and nbf is refused (ID
+//     tokens in the OIDC flow must have exp);
 //   - iss equals bound_issuer when that is set;
 //   - if the token has an aud, the role must have bound_audiences and one
 //     of them must be in aud;
@@ -50,7 +63,8 @@
 // token_* settings shape the token. Failures are 400s whose message names
 // the rule ("token is expired", "aud claim does not match any bound
 // audience", "error validating signature"); the token itself is never
-// quoted or logged.
+// quoted or logged, and neither is a role name that does not exist
+// ("role could not be found").
 //
 // # OIDC login
 //
@@ -65,7 +79,11 @@
 // token endpoint (client secret and verifier), checks the ID token's
 // signature, issuer, audience (the client ID), nonce and times, and
 // applies the role as for a JWT login. A state is good for one callback.
-// Logins under way live in memory: a restart forgets them.
+// Logins under way live in memory: a restart forgets them. At most 4096
+// are kept; since anyone may call oidc/auth_url, a full table evicts the
+// oldest login under way rather than refusing new ones, so a flood of
+// calls can only make other people's pending logins start again, never
+// lock OIDC login out.
 //
 // # Storage
 //

@@ -15,7 +15,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -137,17 +136,20 @@ func fetchJSON(ctx context.Context, c *http.Client, url string, out any) error {
 // remoteKeys is a JWKS fetched from a provider and cached. It is fetched
 // again when older than jwksMaxAge, and when a token names a key ID the
 // set does not have (or, without a key ID, no key verifies), but never
-// more often than jwksMinRefresh.
+// more often than jwksMinRefresh. Fetches run outside any lock, one at a
+// time (see fetchCache): logins whose keys are cached never wait for the
+// provider.
 type remoteKeys struct {
 	client *http.Client
-	now    func() time.Time
 	// url returns the JWKS URL (for discovery, the document's jwks_uri).
-	url func(ctx context.Context) (string, error)
+	url   func(ctx context.Context) (string, error)
+	cache fetchCache[jose.JSONWebKeySet]
+}
 
-	mu      sync.Mutex
-	set     *jose.JSONWebKeySet
-	fetched time.Time // last successful fetch
-	tried   time.Time // last attempt
+func newRemoteKeys(client *http.Client, now func() time.Time, url func(context.Context) (string, error)) *remoteKeys {
+	r := &remoteKeys{client: client, url: url}
+	r.cache = fetchCache[jose.JSONWebKeySet]{now: now, fetch: r.fetch}
+	return r
 }
 
 func (r *remoteKeys) verify(ctx context.Context, sig *jose.JSONWebSignature) ([]byte, error) {
@@ -174,33 +176,12 @@ func (r *remoteKeys) verify(ctx context.Context, sig *jose.JSONWebSignature) ([]
 	return nil, errSignature
 }
 
-// keys returns the cached set, fetching it when there is none, it is
-// stale, or refresh asks for a newer one and the last attempt is long
-// enough ago. A refresh that cannot run returns the cached set.
+// keys returns the key set (see fetchCache.get for when it is fetched).
 func (r *remoteKeys) keys(ctx context.Context, refresh bool) (*jose.JSONWebKeySet, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	now := r.now()
-	stale := r.set == nil || now.Sub(r.fetched) >= jwksMaxAge
-	if !stale && !refresh {
-		return r.set, nil
-	}
-	if now.Sub(r.tried) < jwksMinRefresh && !r.tried.IsZero() {
-		if r.set == nil {
-			return nil, errors.New("error fetching JWKS: the last attempt failed moments ago")
-		}
-		return r.set, nil
-	}
-	r.tried = now
-	set, err := r.fetch(ctx)
+	set, err := r.cache.get(ctx, refresh)
 	if err != nil {
-		if r.set != nil && !refresh && now.Sub(r.fetched) < 2*jwksMaxAge {
-			// Keep using a recently good set while the provider is down.
-			return r.set, nil
-		}
 		return nil, fmt.Errorf("error fetching JWKS: %w", err)
 	}
-	r.set, r.fetched = set, now
 	return set, nil
 }
 

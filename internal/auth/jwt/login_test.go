@@ -2,11 +2,13 @@ package jwt
 
 import (
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"errors"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,7 +97,8 @@ func TestLoginRefusals(t *testing.T) {
 		{"malformed", "ci", "not.a.jwt-at-all", "error parsing token: malformed JWT"},
 		{"empty", "ci", "", "missing token"},
 		{"oidc role", "person", h.idp.Sign(h.claims()), "role with oidc role_type is not allowed"},
-		{"unknown role", "nope", h.idp.Sign(h.claims()), `role "nope" could not be found`},
+		{"unknown role", "nope", h.idp.Sign(h.claims()), "role could not be found"},
+		{"role with a slash", "ci/", h.idp.Sign(h.claims()), "role could not be found"},
 		{"no role", "", h.idp.Sign(h.claims()), "missing role"},
 	}
 	for _, tt := range tests {
@@ -245,4 +248,134 @@ func TestLoginWithoutConfig(t *testing.T) {
 	h := newHarness(t)
 	resp, err := h.login("ci", h.idp.Sign(h.claims()))
 	wantBadRequest(t, resp, err, "could not load configuration", "")
+}
+
+// A token without exp is not good forever: it needs iat or nbf and then
+// lives expiration_leeway (plus the clock skew leeway) past the later.
+func TestLoginWithoutExp(t *testing.T) {
+	h := newHarness(t)
+	h.configStatic(nil)
+	h.ciRole(nil)
+	without := func(names ...string) map[string]any {
+		c := h.claims()
+		for _, n := range names {
+			delete(c, n)
+		}
+		return c
+	}
+
+	tok := h.idp.Sign(without("exp", "iat", "nbf"))
+	resp, err := h.login("ci", tok)
+	wantBadRequest(t, resp, err, "token has no exp, iat or nbf claim", tok)
+
+	// iat only: good for 60s skew + 150s expiration leeway.
+	start := h.clock.Now()
+	iatOnly := h.idp.Sign(without("exp", "nbf"))
+	if _, err := h.login("ci", iatOnly); err != nil {
+		t.Fatalf("a fresh token with iat and no exp: %v", err)
+	}
+	h.clock.Advance(209 * time.Second)
+	if _, err := h.login("ci", iatOnly); err != nil {
+		t.Fatalf("209s after iat, within 60s+150s: %v", err)
+	}
+	h.clock.Advance(time.Second)
+	resp, err = h.login("ci", iatOnly)
+	wantBadRequest(t, resp, err, "token is expired: it has no exp claim", iatOnly)
+
+	// The later of iat and nbf counts: an nbf 100s after iat keeps the
+	// token good for 100s more.
+	c := without("exp")
+	c["iat"] = start.Unix()
+	c["nbf"] = start.Add(100 * time.Second).Unix()
+	both := h.idp.Sign(c)
+	if _, err := h.login("ci", both); err != nil {
+		t.Errorf("210s after iat but 110s after nbf: %v", err)
+	}
+	h.clock.Advance(100 * time.Second)
+	resp, err = h.login("ci", both)
+	wantBadRequest(t, resp, err, "token is expired", both)
+
+	// nbf only.
+	nbfOnly := h.idp.Sign(without("exp", "iat"))
+	if _, err := h.login("ci", nbfOnly); err != nil {
+		t.Errorf("a fresh token with nbf and no exp: %v", err)
+	}
+
+	// The role's leeways set the lifetime; both turned off refuse it.
+	h.ciRole(map[string]any{"clock_skew_leeway": -1, "expiration_leeway": "30s"})
+	tok = h.idp.Sign(without("exp", "nbf"))
+	if _, err := h.login("ci", tok); err != nil {
+		t.Errorf("within a 30s expiration leeway: %v", err)
+	}
+	h.clock.Advance(30 * time.Second)
+	resp, err = h.login("ci", tok)
+	wantBadRequest(t, resp, err, "token is expired", tok)
+	h.ciRole(map[string]any{"clock_skew_leeway": -1, "expiration_leeway": -1})
+	tok = h.idp.Sign(without("exp", "nbf"))
+	resp, err = h.login("ci", tok)
+	wantBadRequest(t, resp, err, "token is expired", tok)
+}
+
+// A JWT pasted into the role field must not come back in the error (and
+// so in the response and the audit log).
+func TestLoginUnknownRoleNotEchoed(t *testing.T) {
+	h := newHarness(t)
+	h.configOIDC()
+	h.ciRole(nil)
+	pasted := h.idp.Sign(h.claims())
+	for _, path := range []string{"login", "oidc/auth_url"} {
+		resp, err := h.write(path, map[string]any{"role": pasted, "jwt": pasted, "redirect_uri": cliRedirect})
+		wantBadRequest(t, resp, err, "role could not be found", "")
+		if strings.Contains(err.Error(), pasted[:20]) {
+			t.Errorf("%s: error echoes the role name: %q", path, err)
+		}
+	}
+}
+
+// Without jwt_supported_algs a "jwt" role takes every asymmetric
+// algorithm, as Vault's does; "oidc" roles keep RS256; HMAC and "none"
+// are never taken.
+func TestLoginDefaultAlgs(t *testing.T) {
+	h := newHarness(t)
+	_, edKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaKey := h.idp.RSAKey
+	h.configStatic(map[string]any{
+		"jwt_supported_algs": []string{},
+		"jwt_validation_pubkeys": []string{
+			jwttest.PublicKeyPEM(rsaKey.Public()), jwttest.PublicKeyPEM(h.idp.ECKey.Public()), jwttest.PublicKeyPEM(edKey.Public()),
+		},
+	})
+	h.ciRole(nil)
+	for _, tc := range []struct {
+		alg jose.SignatureAlgorithm
+		key any
+	}{
+		{jose.RS256, rsaKey}, {jose.RS512, rsaKey}, {jose.PS256, rsaKey},
+		{jose.ES256, h.idp.ECKey}, {jose.EdDSA, edKey},
+	} {
+		if _, err := h.login("ci", jwttest.SignWith(tc.key, tc.alg, "", h.claims())); err != nil {
+			t.Errorf("%s: %v", tc.alg, err)
+		}
+	}
+	tok := jwttest.SignWith([]byte("0123456789abcdef0123456789abcdef"), jose.HS256, "", h.claims())
+	resp, err := h.login("ci", tok)
+	wantBadRequest(t, resp, err, `signing algorithm "HS256" is not allowed`, tok)
+	tok = jwttest.Unsigned(h.claims())
+	resp, err = h.login("ci", tok)
+	wantBadRequest(t, resp, err, `signing algorithm "none" is not allowed`, tok)
+
+	var c config
+	for _, rt := range []string{roleTypeJWT, roleTypeOIDC} {
+		for _, a := range c.algs(rt) {
+			if !slices.Contains(supportedAlgs, a) || strings.HasPrefix(string(a), "HS") {
+				t.Errorf("%s default allows %s", rt, a)
+			}
+		}
+	}
+	if got := c.algs(roleTypeOIDC); !slices.Equal(got, []jose.SignatureAlgorithm{jose.RS256}) {
+		t.Errorf("oidc default algs %v; want RS256", got)
+	}
 }

@@ -1,6 +1,7 @@
 package jwt
 
 import (
+	"container/list"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -20,7 +21,8 @@ import (
 const (
 	// stateTTL is how long a started OIDC login may take to come back.
 	stateTTL = 5 * time.Minute
-	// maxStates bounds the OIDC logins under way at once.
+	// maxStates bounds the OIDC logins under way at once. When the table
+	// is full, starting a login evicts the oldest one under way.
 	maxStates = 4096
 )
 
@@ -40,48 +42,71 @@ func (s *oidcState) String() string {
 }
 
 // stateStore keeps OIDC logins under way in memory. Each state is used at
-// most once and expires after stateTTL.
+// most once and expires after stateTTL. It holds at most maxStates: since
+// oidc/auth_url is unauthenticated, anyone can start logins, and a store
+// that refused new ones when full would let a caller lock everybody out
+// of OIDC login. Evicting the oldest instead means such a flood can only
+// push out other logins under way, whose users start again.
 type stateStore struct {
 	now func() time.Time
 	mu  sync.Mutex
-	m   map[string]*oidcState
+	m   map[string]*list.Element // of *stateEntry
+	// order holds the states oldest first.
+	order *list.List
+}
+
+type stateEntry struct {
+	id string
+	st *oidcState
 }
 
 func newStateStore(now func() time.Time) *stateStore {
-	return &stateStore{now: now, m: map[string]*oidcState{}}
+	return &stateStore{now: now, m: map[string]*list.Element{}, order: list.New()}
 }
 
-func (s *stateStore) put(id string, st *oidcState) error {
+// put remembers a state. It drops the expired states that are oldest
+// and, when the store is still full, evicts the oldest state under way;
+// it reports how many logins under way it evicted.
+func (s *stateStore) put(id string, st *oidcState) (evicted int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	if len(s.m) >= maxStates {
-		for k, v := range s.m {
-			if !now.Before(v.expires) {
-				delete(s.m, k)
-			}
+	if e, ok := s.m[id]; ok {
+		s.remove(e)
+	}
+	for e := s.order.Front(); e != nil; e = s.order.Front() {
+		live := now.Before(e.Value.(*stateEntry).st.expires)
+		if live && len(s.m) < maxStates {
+			break
 		}
+		if live {
+			evicted++
+		}
+		s.remove(e)
 	}
-	if len(s.m) >= maxStates {
-		return engine.Errorf(engine.ErrRateLimited, "too many OIDC logins under way; try again in a few minutes")
-	}
-	s.m[id] = st
-	return nil
+	s.m[id] = s.order.PushBack(&stateEntry{id: id, st: st})
+	return evicted
 }
 
 // take removes and returns the state, or nil if it is unknown or expired.
 func (s *stateStore) take(id string) *oidcState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st, ok := s.m[id]
+	e, ok := s.m[id]
 	if !ok {
 		return nil
 	}
-	delete(s.m, id)
+	s.remove(e)
+	st := e.Value.(*stateEntry).st
 	if !s.now().Before(st.expires) {
 		return nil
 	}
 	return st
+}
+
+func (s *stateStore) remove(e *list.Element) {
+	delete(s.m, e.Value.(*stateEntry).id)
+	s.order.Remove(e)
 }
 
 type authURLInput struct {
@@ -150,12 +175,12 @@ func (b *backend) authURL(ctx context.Context, req *engine.Request) (*engine.Res
 	q.Set("code_challenge_method", "S256")
 	target.RawQuery = q.Encode()
 
-	err = b.states.put(state, &oidcState{
+	evicted := b.states.put(state, &oidcState{
 		role: name, redirectURI: in.RedirectURI, nonce: nonce, verifier: verifier,
 		clientNonce: in.ClientNonce, expires: b.env.Now().Add(stateTTL),
 	})
-	if err != nil {
-		return nil, err
+	if evicted > 0 && b.env.Logger != nil {
+		b.env.Logger.Debug("oidc: too many logins under way; evicted the oldest", "mount", b.env.MountPath, "max", maxStates)
 	}
 	return engine.DataResponse(map[string]any{"auth_url": target.String()}), nil
 }
@@ -209,7 +234,7 @@ func (b *backend) callback(ctx context.Context, req *engine.Request) (*engine.Re
 	if err != nil {
 		return nil, engine.BadRequest("error exchanging oidc code: %v", err)
 	}
-	claims, err := p.verify(ctx, idToken)
+	claims, err := p.verify(ctx, idToken, r.RoleType)
 	if err != nil {
 		b.logFailure(st.role, err)
 		return nil, err

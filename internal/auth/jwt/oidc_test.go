@@ -2,6 +2,7 @@ package jwt
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -236,19 +237,61 @@ func TestOIDCNotConfigured(t *testing.T) {
 func TestStateStoreBounded(t *testing.T) {
 	c := &clock{t: time.Unix(1e9, 0)}
 	s := newStateStore(c.Now)
+	id := func(i int) string { return fmt.Sprintf("state-%d", i) }
 	for i := range maxStates {
-		if err := s.put(string(rune(i)), &oidcState{expires: c.Now().Add(stateTTL)}); err != nil {
-			t.Fatal(err)
+		if n := s.put(id(i), &oidcState{role: id(i), expires: c.Now().Add(stateTTL)}); n != 0 {
+			t.Fatalf("put %d evicted %d states from a store that is not full", i, n)
+		}
+		c.Advance(time.Millisecond)
+	}
+	// A full store takes a new login and evicts the oldest one under way,
+	// so a flood of auth_url calls cannot lock out OIDC login.
+	if n := s.put("one-more", &oidcState{role: "one-more", expires: c.Now().Add(stateTTL)}); n != 1 {
+		t.Fatalf("a full store evicted %d states; want 1", n)
+	}
+	if len(s.m) != maxStates || s.order.Len() != maxStates {
+		t.Fatalf("%d states (%d in order); want %d", len(s.m), s.order.Len(), maxStates)
+	}
+	if st := s.take(id(0)); st != nil {
+		t.Errorf("the oldest state survived: %v", st)
+	}
+	if st := s.take(id(1)); st == nil || st.role != id(1) {
+		t.Errorf("the second oldest state was evicted: %v", st)
+	}
+	if st := s.take("one-more"); st == nil || st.role != "one-more" {
+		t.Errorf("the new state is missing: %v", st)
+	}
+	if st := s.take("one-more"); st != nil {
+		t.Errorf("a state was taken twice")
+	}
+	// Expired states are dropped as new ones come in, and count as no
+	// eviction.
+	c.Advance(stateTTL)
+	if n := s.put("after", &oidcState{expires: c.Now().Add(stateTTL)}); n != 0 {
+		t.Errorf("pruning expired states counted %d evictions", n)
+	}
+	if len(s.m) != 1 || s.order.Len() != 1 {
+		t.Errorf("%d states (%d in order) left; want 1", len(s.m), s.order.Len())
+	}
+}
+
+// A flood of unauthenticated auth_url calls must not stop a real OIDC
+// login: the user's next attempt gets through.
+func TestOIDCStateFloodDoesNotLockOut(t *testing.T) {
+	h := newHarness(t)
+	h.configOIDC()
+	for i := range maxStates + 10 {
+		if _, err := h.authURL("people", cliRedirect, ""); err != nil {
+			t.Fatalf("auth_url %d: %v", i, err)
 		}
 	}
-	if err := s.put("one-more", &oidcState{expires: c.Now().Add(stateTTL)}); !errors.Is(err, engine.ErrRateLimited) {
-		t.Fatalf("a full store took another state: %v", err)
+	u, err := h.authURL("people", cliRedirect, "")
+	if err != nil {
+		t.Fatalf("auth_url after a flood: %v", err)
 	}
-	c.Advance(stateTTL)
-	if err := s.put("after", &oidcState{expires: c.Now().Add(stateTTL)}); err != nil {
-		t.Fatalf("expired states were not pruned: %v", err)
-	}
-	if len(s.m) != 1 {
-		t.Errorf("%d states left; want 1", len(s.m))
+	q := h.browse(u)
+	resp, err := h.callback(q.Get("state"), q.Get("code"), "")
+	if err != nil || resp.Login == nil {
+		t.Fatalf("callback after a flood: %v, %+v", err, resp)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 
@@ -28,17 +27,12 @@ const maxTokenLen = 128 << 10
 type provider struct {
 	raw  []byte // the stored config it was built from
 	cfg  *config
-	algs []jose.SignatureAlgorithm
 	keys keySet
 	// client talks to the provider (discovery, token endpoint); nil for
 	// static keys.
 	client *http.Client
-	now    func() time.Time
-
-	mu         sync.Mutex
-	doc        *discoveryDoc
-	docFetched time.Time
-	docTried   time.Time
+	// doc caches the discovery document.
+	doc fetchCache[discoveryDoc]
 }
 
 // discoveryDoc is the part of /.well-known/openid-configuration we use.
@@ -51,7 +45,8 @@ type discoveryDoc struct {
 }
 
 func newProvider(c *config, raw []byte, now func() time.Time) (*provider, error) {
-	p := &provider{raw: raw, cfg: c, algs: c.algs(), now: now}
+	p := &provider{raw: raw, cfg: c}
+	p.doc = fetchCache[discoveryDoc]{now: now, fetch: p.fetchDiscovery}
 	switch {
 	case len(c.JWTValidationPubKeys) > 0:
 		keys := make(staticKeys, 0, len(c.JWTValidationPubKeys))
@@ -70,20 +65,20 @@ func newProvider(c *config, raw []byte, now func() time.Time) (*provider, error)
 		}
 		p.client = client
 		url := c.JWKSURL
-		p.keys = &remoteKeys{client: client, now: now, url: func(context.Context) (string, error) { return url, nil }}
+		p.keys = newRemoteKeys(client, now, func(context.Context) (string, error) { return url, nil })
 	case c.OIDCDiscoveryURL != "":
 		client, err := httpClient(c.OIDCDiscoveryCAPEM)
 		if err != nil {
 			return nil, &engine.InputError{Field: "oidc_discovery_ca_pem", Rule: err.Error()}
 		}
 		p.client = client
-		p.keys = &remoteKeys{client: client, now: now, url: func(ctx context.Context) (string, error) {
+		p.keys = newRemoteKeys(client, now, func(ctx context.Context) (string, error) {
 			doc, err := p.discovery(ctx)
 			if err != nil {
 				return "", err
 			}
 			return doc.JWKSURI, nil
-		}}
+		})
 	default:
 		return nil, engine.BadRequest("could not load configuration: no key source is set")
 	}
@@ -114,24 +109,16 @@ func (p *provider) check(ctx context.Context) error {
 	return nil
 }
 
-// discovery returns the provider's discovery document, fetched at most
-// once per jwksMinRefresh and kept for jwksMaxAge. The document's issuer
-// must be the configured discovery URL, as OpenID Connect Discovery
-// requires.
+// discovery returns the provider's discovery document, kept for
+// jwksMaxAge and fetched outside any lock at most once per jwksMinRefresh
+// (see fetchCache).
 func (p *provider) discovery(ctx context.Context) (*discoveryDoc, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := p.now()
-	if p.doc != nil && now.Sub(p.docFetched) < jwksMaxAge {
-		return p.doc, nil
-	}
-	if !p.docTried.IsZero() && now.Sub(p.docTried) < jwksMinRefresh {
-		if p.doc != nil {
-			return p.doc, nil
-		}
-		return nil, errors.New("fetching the discovery document failed moments ago")
-	}
-	p.docTried = now
+	return p.doc.get(ctx, false)
+}
+
+// fetchDiscovery fetches the discovery document. Its issuer must be the
+// configured discovery URL, as OpenID Connect Discovery requires.
+func (p *provider) fetchDiscovery(ctx context.Context) (*discoveryDoc, error) {
 	base := strings.TrimSuffix(p.cfg.OIDCDiscoveryURL, "/")
 	var doc discoveryDoc
 	if err := fetchJSON(ctx, p.client, base+"/.well-known/openid-configuration", &doc); err != nil {
@@ -143,13 +130,14 @@ func (p *provider) discovery(ctx context.Context) (*discoveryDoc, error) {
 	if doc.JWKSURI == "" {
 		return nil, errors.New("the discovery document has no jwks_uri")
 	}
-	p.doc, p.docFetched = &doc, now
 	return &doc, nil
 }
 
-// verify parses a compact JWS, checks its algorithm and signature, and
-// returns its claims. Errors are 400s that never quote the token.
-func (p *provider) verify(ctx context.Context, token string) (map[string]any, error) {
+// verify parses a compact JWS, checks its algorithm (one of those the
+// config allows for roles of roleType) and signature, and returns its
+// claims. Errors are 400s that never quote the token.
+func (p *provider) verify(ctx context.Context, token, roleType string) (map[string]any, error) {
+	algs := p.cfg.algs(roleType)
 	token = strings.TrimSpace(token)
 	if token == "" {
 		return nil, engine.BadRequest("missing token")
@@ -157,10 +145,10 @@ func (p *provider) verify(ctx context.Context, token string) (map[string]any, er
 	if len(token) > maxTokenLen {
 		return nil, engine.BadRequest("error parsing token: longer than %d bytes", maxTokenLen)
 	}
-	sig, err := jose.ParseSignedCompact(token, p.algs)
+	sig, err := jose.ParseSignedCompact(token, algs)
 	if err != nil {
-		if alg := headerAlg(token); alg != "" && !slices.Contains(p.algs, jose.SignatureAlgorithm(alg)) {
-			return nil, engine.BadRequest("error validating token: signing algorithm %q is not allowed (jwt_supported_algs: %s)", alg, algList(p.algs))
+		if alg := headerAlg(token); alg != "" && !slices.Contains(algs, jose.SignatureAlgorithm(alg)) {
+			return nil, engine.BadRequest("error validating token: signing algorithm %q is not allowed (jwt_supported_algs: %s)", alg, algList(algs))
 		}
 		return nil, engine.BadRequest("error parsing token: malformed JWT")
 	}

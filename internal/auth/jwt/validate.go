@@ -24,25 +24,8 @@ type expectations struct {
 // token's verified claims. Every failure is a 400 naming the claim and
 // never quoting the token.
 func checkClaims(claims map[string]any, r *role, e expectations) error {
-	skew := leeway(r.ClockSkewLeeway, defaultClockSkew)
-	if exp, ok, err := numericDate(claims, "exp"); err != nil {
+	if err := checkTimes(claims, r, e); err != nil {
 		return err
-	} else if ok {
-		if e.now.After(exp.Add(skew + leeway(r.ExpirationLeeway, defaultClaimLeeway))) {
-			return engine.BadRequest("token is expired")
-		}
-	} else if e.requireExp {
-		return engine.BadRequest("token has no exp claim")
-	}
-	if nbf, ok, err := numericDate(claims, "nbf"); err != nil {
-		return err
-	} else if ok && e.now.Add(skew+leeway(r.NotBeforeLeeway, defaultClaimLeeway)).Before(nbf) {
-		return engine.BadRequest("token is not yet valid")
-	}
-	if iat, ok, err := numericDate(claims, "iat"); err != nil {
-		return err
-	} else if ok && e.now.Add(skew).Before(iat) {
-		return engine.BadRequest("token was issued in the future")
 	}
 	if e.issuer != "" {
 		if iss, _ := claims["iss"].(string); iss != e.issuer {
@@ -71,6 +54,57 @@ func checkClaims(claims map[string]any, r *role, e expectations) error {
 	}
 	if err := checkBoundClaims(claims, r.boundSets(), r.BoundClaimsType == "glob"); err != nil {
 		return engine.BadRequest("%v", err)
+	}
+	return nil
+}
+
+// checkTimes checks exp, nbf and iat, each give or take the clock skew
+// leeway plus its own leeway.
+//
+// A token without exp must have iat or nbf (with none of the three it
+// would be good forever) and then expires expiration_leeway after the
+// later of them, give or take the clock skew leeway, as Vault does. With
+// expiration_leeway turned off (-1) such a token lives no longer than the
+// clock skew leeway, so with both turned off it is refused.
+func checkTimes(claims map[string]any, r *role, e expectations) error {
+	skew := leeway(r.ClockSkewLeeway, defaultClockSkew)
+	expLeeway := leeway(r.ExpirationLeeway, defaultClaimLeeway)
+	exp, hasExp, err := numericDate(claims, "exp")
+	if err != nil {
+		return err
+	}
+	nbf, hasNbf, err := numericDate(claims, "nbf")
+	if err != nil {
+		return err
+	}
+	iat, hasIat, err := numericDate(claims, "iat")
+	if err != nil {
+		return err
+	}
+	switch {
+	case hasExp:
+		if e.now.After(exp.Add(skew + expLeeway)) {
+			return engine.BadRequest("token is expired")
+		}
+	case e.requireExp:
+		return engine.BadRequest("token has no exp claim")
+	case !hasIat && !hasNbf:
+		return engine.BadRequest("token has no exp, iat or nbf claim")
+	default:
+		start := iat
+		if hasNbf && (!hasIat || nbf.After(iat)) {
+			start = nbf
+		}
+		// The leeway is the token's whole lifetime here, so it counts once.
+		if !e.now.Before(start.Add(skew + expLeeway)) {
+			return engine.BadRequest("token is expired: it has no exp claim and its iat or nbf is more than expiration_leeway ago")
+		}
+	}
+	if hasNbf && e.now.Add(skew+leeway(r.NotBeforeLeeway, defaultClaimLeeway)).Before(nbf) {
+		return engine.BadRequest("token is not yet valid")
+	}
+	if hasIat && e.now.Add(skew).Before(iat) {
+		return engine.BadRequest("token was issued in the future")
 	}
 	return nil
 }
