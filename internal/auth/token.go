@@ -180,3 +180,18 @@ func RemoteIn(remoteAddr string, cidrs []string) bool {
 	}
 	return false
 }
+
+// StillGranted reports whether a token's policies are still the ones
+// these parameters grant (with "default" unless NoDefaultPolicy). Methods
+// refuse to renew a login token whose role's policies changed, as Vault
+// does, so a narrowed role takes effect at the next renewal.
+func (p TokenParams) StillGranted(tokenPolicies []string) bool {
+	want := slices.Clone(p.Policies)
+	if !p.NoDefaultPolicy && !slices.Contains(want, "default") {
+		want = append(want, "default")
+	}
+	have := slices.Clone(tokenPolicies)
+	slices.Sort(want)
+	slices.Sort(have)
+	return slices.Equal(slices.Compact(want), slices.Compact(have))
+}

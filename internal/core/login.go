@@ -123,3 +123,26 @@ func displayName(mountType, name string) string {
 	}
 	return mountType + "-" + name
 }
+
+// checkLogin asks the auth method that issued a login token whether the
+// login still stands before the token is renewed: a deleted user or role
+// renews no more. Tokens not from a login, and methods without a check,
+// pass.
+func (c *Core) checkLogin(ctx context.Context, s *unsealed, e *token.Entry) error {
+	if !strings.HasPrefix(e.Path, "auth/") || strings.HasPrefix(e.Path, "auth/token/") {
+		return nil
+	}
+	m, mountPath, ok := s.router.Match(e.Path)
+	if !ok || m.entry.Table != TableAuth {
+		return engine.BadRequest("renew token: the auth method that issued it is gone")
+	}
+	checker, ok := m.backend.(engine.LoginChecker)
+	if !ok {
+		return nil
+	}
+	return checker.CheckLogin(ctx, engine.LoginCheck{
+		Path:     strings.TrimPrefix(e.Path, mountPath),
+		Metadata: e.Meta,
+		Policies: e.Policies,
+	})
+}

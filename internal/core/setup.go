@@ -57,6 +57,9 @@ func (c *Core) setup(ctx context.Context) (*unsealed, error) {
 		OnRevoke: func(ctx context.Context, e *token.Entry) error {
 			return c.tokenRevoked(ctx, s, e)
 		},
+		OnRenew: func(ctx context.Context, e *token.Entry) error {
+			return c.checkLogin(ctx, s, e)
+		},
 		PolicyExists: func(_ context.Context, name string) (bool, error) {
 			return c.policyExists(s, name), nil
 		},

@@ -1,6 +1,9 @@
 package engine
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Login is an auth method's answer to a successful login: who logged in
 // and what token they get. The method sets it on Response.Login; core
@@ -43,4 +46,20 @@ type Login struct {
 type Alias struct {
 	Name     string
 	Metadata map[string]string
+}
+
+// LoginChecker is implemented by auth methods that re-check a login when
+// its token is renewed, as Vault's do: the user or role must still exist.
+// Core calls CheckLogin with the token's creation path relative to the
+// mount ("login/alice"), its metadata and its policies; an error refuses
+// the renewal and reaches the client.
+type LoginChecker interface {
+	CheckLogin(ctx context.Context, login LoginCheck) error
+}
+
+// LoginCheck describes the token being renewed.
+type LoginCheck struct {
+	Path     string
+	Metadata map[string]string
+	Policies []string
 }

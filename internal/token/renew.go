@@ -23,6 +23,15 @@ func (s *Store) Renew(ctx context.Context, e *Entry, increment time.Duration) (*
 
 // renew is Renew by ID, returning warnings about capped TTLs.
 func (s *Store) renew(ctx context.Context, id string, increment time.Duration) (*Entry, []string, error) {
+	if s.onRenew != nil {
+		e, err := s.LookupID(ctx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := s.onRenew(ctx, e); err != nil {
+			return nil, nil, err
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cur, err := s.load(ctx, id)

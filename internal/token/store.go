@@ -65,6 +65,11 @@ type Options struct {
 	// leases. If it fails the token stays pending (unusable) and Tidy
 	// calls OnRevoke again later, so it must be idempotent.
 	OnRevoke func(ctx context.Context, e *Entry) error
+	// OnRenew, if set, is asked before a token is renewed; an error
+	// refuses the renewal and is returned as is. Core uses it to let the
+	// auth method that issued a token re-check its login (the user or role
+	// still exists). It is called without the store's lock held.
+	OnRenew func(ctx context.Context, e *Entry) error
 	// PolicyExists reports whether a policy is defined; the create
 	// endpoint uses it to warn about unknown policies. Nil: no warnings.
 	PolicyExists func(ctx context.Context, name string) (bool, error)
@@ -81,6 +86,7 @@ type Store struct {
 	defaultTTL   time.Duration
 	maxTTL       time.Duration
 	onRevoke     func(ctx context.Context, e *Entry) error
+	onRenew      func(ctx context.Context, e *Entry) error
 	policyExists func(ctx context.Context, name string) (bool, error)
 	salt         []byte
 
@@ -98,6 +104,7 @@ func New(ctx context.Context, st storage.Backend, opts Options) (*Store, error) 
 		maxTTL:       opts.MaxTTL,
 		onRevoke:     opts.OnRevoke,
 		policyExists: opts.PolicyExists,
+		onRenew:      opts.OnRenew,
 	}
 	if s.now == nil {
 		s.now = time.Now
