@@ -2,7 +2,6 @@ package engine
 
 import (
 	"crypto/x509"
-	"net/http"
 	"time"
 )
 
@@ -34,8 +33,6 @@ type Request struct {
 	MountPath string
 	// Data is the decoded JSON body, or the query for reads, lists and deletes.
 	Data map[string]any
-	// Headers are the request's HTTP headers, for the few endpoints that read one.
-	Headers http.Header
 	// ClientToken is the caller's token as sent. Only the token store and
 	// the wrapping endpoints may read it; it must never be logged.
 	ClientToken string

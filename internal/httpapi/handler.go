@@ -105,7 +105,6 @@ func (h *Handler) buildRequest(r *http.Request, path string) (*engine.Request, e
 	req := &engine.Request{
 		ID:          newRequestID(),
 		Path:        path,
-		Headers:     withoutTokens(r.Header),
 		ClientToken: clientToken(r),
 		RemoteAddr:  r.RemoteAddr,
 	}
@@ -164,15 +163,6 @@ func (h *Handler) buildRequest(r *http.Request, path string) (*engine.Request, e
 		req.WrapTTL = ttl
 	}
 	return req, nil
-}
-
-// withoutTokens is a copy of h without the headers that carry tokens:
-// engines get the token only as Request.ClientToken.
-func withoutTokens(h http.Header) http.Header {
-	out := h.Clone()
-	out.Del(api.HeaderToken)
-	out.Del("Authorization")
-	return out
 }
 
 // clientToken reads X-Vault-Token, or else an Authorization bearer token.
