@@ -195,3 +195,17 @@ func (p TokenParams) StillGranted(tokenPolicies []string) bool {
 	slices.Sort(have)
 	return slices.Equal(slices.Compact(want), slices.Compact(have))
 }
+
+// CheckRenewal is the usual engine.LoginChecker answer: params are the
+// token settings of the user or role that issued the token (nil if it is
+// gone, what names it, e.g. "role"); the renewal stands only while it
+// exists and grants the same policies.
+func CheckRenewal(what string, params *TokenParams, tokenPolicies []string) error {
+	if params == nil {
+		return engine.BadRequest("renew token: the %s no longer exists", what)
+	}
+	if !params.StillGranted(tokenPolicies) {
+		return engine.BadRequest("renew token: the %s's policies have changed; log in again", what)
+	}
+	return nil
+}

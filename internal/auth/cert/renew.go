@@ -3,6 +3,7 @@ package cert
 import (
 	"context"
 
+	"github.com/wardsec/ward/internal/auth"
 	"github.com/wardsec/ward/internal/engine"
 )
 
@@ -13,11 +14,9 @@ func (b *backend) CheckLogin(ctx context.Context, l engine.LoginCheck) error {
 	if err != nil {
 		return err
 	}
-	if r == nil {
-		return engine.BadRequest("renew token: the role no longer exists")
+	var params *auth.TokenParams
+	if r != nil {
+		params = &r.Token
 	}
-	if !r.Token.StillGranted(l.Policies) {
-		return engine.BadRequest("renew token: the role's policies have changed; log in again")
-	}
-	return nil
+	return auth.CheckRenewal("role", params, l.Policies)
 }

@@ -3,6 +3,7 @@ package userpass
 import (
 	"context"
 
+	"github.com/wardsec/ward/internal/auth"
 	"github.com/wardsec/ward/internal/engine"
 )
 
@@ -13,11 +14,9 @@ func (b *backend) CheckLogin(ctx context.Context, l engine.LoginCheck) error {
 	if err != nil {
 		return err
 	}
-	if u == nil {
-		return engine.BadRequest("renew token: the user no longer exists")
+	var params *auth.TokenParams
+	if u != nil {
+		params = &u.Token
 	}
-	if !u.Token.StillGranted(l.Policies) {
-		return engine.BadRequest("renew token: the user's policies have changed; log in again")
-	}
-	return nil
+	return auth.CheckRenewal("user", params, l.Policies)
 }
