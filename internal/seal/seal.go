@@ -42,6 +42,10 @@ type Config struct {
 	Type            string `json:"type"`
 	SecretShares    int    `json:"secret_shares"`
 	SecretThreshold int    `json:"secret_threshold"`
+	// RecoveryShares and RecoveryThreshold are an auto-unseal seal's
+	// recovery share counts; zero for Shamir.
+	RecoveryShares    int `json:"recovery_shares,omitempty"`
+	RecoveryThreshold int `json:"recovery_threshold,omitempty"`
 }
 
 // Validate checks c. A Shamir config needs 1 <= secret_threshold <=

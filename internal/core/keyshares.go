@@ -1,0 +1,97 @@
+package core
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+
+	"github.com/wardsec/ward/internal/engine"
+	"github.com/wardsec/ward/internal/seal"
+	"github.com/wardsec/ward/internal/shamir"
+)
+
+// errBadShares is the answer to a set of key shares that does not combine
+// to the key they should guard.
+var errBadShares = engine.BadRequest("the key shares do not combine to this server's key; progress reset")
+
+// keyShareConfig returns how many key shares operators hold and how many
+// unlock an operation guarded by them (generate-root, seal migration):
+// the unseal shares with a Shamir seal, the recovery shares with an
+// auto-unseal seal.
+func (c *Core) keyShareConfig(ctx context.Context) (shares, threshold int, err error) {
+	cfg, err := seal.LoadConfig(ctx, c.physical)
+	if err != nil {
+		return 0, 0, err
+	}
+	if cfg == nil {
+		return 0, 0, ErrNotInitialized
+	}
+	if cfg.Type == seal.TypeShamir {
+		return cfg.SecretShares, cfg.SecretThreshold, nil
+	}
+	return cfg.RecoveryShares, cfg.RecoveryThreshold, nil
+}
+
+// checkKeyShares combines shares (each decoded by decodeShare) and reports
+// whether they form the key operators' shares guard: the unseal key with a
+// Shamir seal, the recovery key with an auto-unseal seal. It returns
+// errBadShares (a 400) when they do not. The recovery key lives in the
+// barrier, so an auto-unseal server must be unsealed.
+func (c *Core) checkKeyShares(ctx context.Context, shares [][]byte) error {
+	key, err := shamir.Combine(shares)
+	if err != nil {
+		return errBadShares
+	}
+	defer clear(key)
+	cfg, err := seal.LoadConfig(ctx, c.physical)
+	if err != nil {
+		return err
+	}
+	if cfg == nil {
+		return ErrNotInitialized
+	}
+	if cfg.Type != seal.TypeShamir {
+		return c.checkRecoveryKey(ctx, key)
+	}
+	root, err := c.unwrapRootKey(ctx, seal.NewShamir(key))
+	if err != nil {
+		return err
+	}
+	clear(root)
+	return nil
+}
+
+// unwrapRootKey opens the stored root key with s. A key that does not
+// open it is errBadShares.
+func (c *Core) unwrapRootKey(ctx context.Context, s seal.Seal) ([]byte, error) {
+	blob, err := seal.LoadRootKey(ctx, c.physical)
+	if err != nil {
+		return nil, fmt.Errorf("core: %w", err)
+	}
+	root, err := s.Unwrap(ctx, blob)
+	if err != nil {
+		return nil, errBadShares
+	}
+	return root, nil
+}
+
+// recoveryKeyPath is where an auto-unseal server keeps its recovery key,
+// inside the barrier.
+const recoveryKeyPath = "core/recovery-key"
+
+// checkRecoveryKey compares key with the stored recovery key in constant
+// time; a mismatch is errBadShares.
+func (c *Core) checkRecoveryKey(ctx context.Context, key []byte) error {
+	if _, err := c.state(); err != nil {
+		return err
+	}
+	stored, err := c.barrier.Get(ctx, recoveryKeyPath)
+	if err != nil {
+		return fmt.Errorf("core: read recovery key: %w", err)
+	}
+	defer clear(stored)
+	if subtle.ConstantTimeCompare(stored, key) != 1 {
+		return errBadShares
+	}
+	return nil
+}
