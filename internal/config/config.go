@@ -37,7 +37,8 @@ type Config struct {
 	Storage   Storage
 	Listeners []Listener
 	Audit     []Audit // audit devices declared in the file
-	Seal      *Seal   // nil means Shamir, the default
+	Seal      *Seal   // the seal in use; nil means Shamir, the default
+	OldSeal   *Seal   // a disabled seal block: the seal to migrate away from
 
 	APIAddr      string // URL clients are told to use, e.g. "https://ward.example.com:8200"
 	ClusterAddr  string // URL other cluster nodes use to reach this one (HA)
@@ -93,12 +94,6 @@ type Audit struct {
 	Description string
 	Options     map[string]string // the device's options (file_path, address, ...)
 	Line        int
-}
-
-// Seal is the seal block: `seal "shamir" {}`.
-type Seal struct {
-	Type string
-	Line int
 }
 
 // Default returns the defaults every parsed configuration starts from. It

@@ -23,7 +23,7 @@ type block struct {
 }
 
 func (d *errorList) decodeConfig(root *ast.ObjectList, c *Config) {
-	var storageLine, sealLine int
+	var storageLine int
 	defaultTTLSet := false
 
 	fields := map[string]setter{
@@ -83,17 +83,7 @@ func (d *errorList) decodeConfig(root *ast.ObjectList, c *Config) {
 		},
 		"seal": func(item *ast.ObjectItem) {
 			for _, b := range d.labelledBlocks("seal", item) {
-				if sealLine != 0 {
-					d.errorf(b.line, "seal %q: only one seal block is allowed (the first is on line %d)", b.label, sealLine)
-					continue
-				}
-				sealLine = b.line
-				if b.label != SealShamir {
-					d.errorf(b.line, "seal %q: %v", b.label, errSealType)
-					continue
-				}
-				d.decodeBody(fmt.Sprintf("seal %q", b.label), b.body, nil, nil)
-				c.Seal = &Seal{Type: b.label, Line: b.line}
+				d.decodeSeal(b, c)
 			}
 		},
 	}

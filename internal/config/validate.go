@@ -34,9 +34,7 @@ func (c *Config) Validate() error {
 	for i := range c.Listeners {
 		c.Listeners[i].validate(l)
 	}
-	if c.Seal != nil && c.Seal.Type != SealShamir {
-		l.errorf(c.Seal.Line, "seal %q: %v", c.Seal.Type, errSealType)
-	}
+	c.validateSeals(l)
 
 	check := func(name string, err error) {
 		if err != nil {
@@ -147,7 +145,6 @@ var (
 	errTLSVersion   = errors.New("must be one of tls12, tls13")
 	errStorageType  = errors.New(`unsupported type; supported types are "bolt", "inmem" and "raft"`)
 	errListenerType = errors.New(`unsupported type; supported types are "tcp"`)
-	errSealType     = errors.New(`unsupported type; supported types are "shamir"`)
 	errHostPort     = fmt.Errorf("must be host:port, such as %q", DefaultAddress)
 	errURL          = errors.New(`must be an http or https URL, such as "https://ward.example.com:8200"`)
 	errNotPositive  = errors.New("must be positive")
