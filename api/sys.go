@@ -9,14 +9,18 @@ type InitRequest struct {
 	RootTokenPGPKey   string   `json:"root_token_pgp_key,omitempty"`
 	RecoveryShares    int      `json:"recovery_shares,omitempty"`
 	RecoveryThreshold int      `json:"recovery_threshold,omitempty"`
+	RecoveryPGPKeys   []string `json:"recovery_pgp_keys,omitempty"`
 }
 
-// InitResponse is the answer to PUT /v1/sys/init: the unseal key shares in
-// hex and base64, and the initial root token. It is shown once.
+// InitResponse is the answer to PUT /v1/sys/init: the unseal key shares
+// (Shamir seal) or recovery key shares (auto-unseal seal) in hex and
+// base64, and the initial root token. It is shown once.
 type InitResponse struct {
-	Keys       []string `json:"keys"`
-	KeysBase64 []string `json:"keys_base64"`
-	RootToken  string   `json:"root_token"`
+	Keys               []string `json:"keys"`
+	KeysBase64         []string `json:"keys_base64"`
+	RecoveryKeys       []string `json:"recovery_keys,omitempty"`
+	RecoveryKeysBase64 []string `json:"recovery_keys_base64,omitempty"`
+	RootToken          string   `json:"root_token"`
 }
 
 // InitStatus is the answer to GET /v1/sys/init.
@@ -47,7 +51,10 @@ type SealStatus struct {
 	ClusterName  string `json:"cluster_name,omitempty"`
 	ClusterID    string `json:"cluster_id,omitempty"`
 	RecoverySeal bool   `json:"recovery_seal"`
-	StorageType  string `json:"storage_type,omitempty"`
+	// RecoverySealType is "shamir" on an auto-unseal server: the kind of
+	// the recovery shares.
+	RecoverySealType string `json:"recovery_seal_type,omitempty"`
+	StorageType      string `json:"storage_type,omitempty"`
 }
 
 // Health is the answer to GET /v1/sys/health.

@@ -38,7 +38,9 @@ func (s *Sys) InitStatus(ctx context.Context) (bool, error) {
 // Init initializes a new server: it creates the root key, splits the
 // unseal key into req.SecretShares shares of which req.SecretThreshold
 // unseal, and returns the shares and the initial root token. The server
-// stays sealed afterwards. A second Init fails with a 400.
+// stays sealed afterwards. A server with an auto-unseal seal takes
+// req.RecoveryShares and req.RecoveryThreshold instead, returns recovery
+// shares, and is unsealed afterwards. A second Init fails with a 400.
 func (s *Sys) Init(ctx context.Context, req *api.InitRequest) (*api.InitResponse, error) {
 	var out api.InitResponse
 	if err := s.c.doJSON(ctx, &request{method: http.MethodPut, path: "sys/init", body: req}, &out); err != nil {
@@ -51,6 +53,13 @@ func (s *Sys) Init(ctx context.Context, req *api.InitRequest) (*api.InitResponse
 // progress. Sealed turns false once enough shares arrived.
 func (s *Sys) Unseal(ctx context.Context, key string) (*api.SealStatus, error) {
 	return s.unseal(ctx, &api.UnsealRequest{Key: key})
+}
+
+// UnsealMigrate submits one share of the old seal during a seal migration
+// (sys/unseal with migrate=true): unseal shares when leaving Shamir,
+// recovery shares when leaving an auto-unseal seal.
+func (s *Sys) UnsealMigrate(ctx context.Context, key string) (*api.SealStatus, error) {
+	return s.unseal(ctx, &api.UnsealRequest{Key: key, Migrate: true})
 }
 
 // UnsealReset discards the shares submitted so far.

@@ -21,11 +21,17 @@ func init() {
   hand each share to a different person and keep the root token safe.
   The server stays sealed until you run "ward operator unseal".
 
+  A server whose configuration has an auto-unseal seal (seal "transit")
+  keeps its root key with that seal and unseals itself; init then creates
+  -recovery-shares recovery key shares (any -recovery-threshold of them
+  authorize generate-root and seal migration) and leaves it unsealed.
+
   With -status it only reports whether the server is initialized (exit code
   0 if it is, 2 if not).
 
-Example:
-  $ ward operator init -key-shares=5 -key-threshold=3`,
+Examples:
+  $ ward operator init -key-shares=5 -key-threshold=3
+  $ ward operator init -recovery-shares=5 -recovery-threshold=3`,
 			run: runOperatorInit,
 		},
 		&command{
@@ -39,9 +45,17 @@ Example:
   not a terminal), which keeps the share out of your shell history.
   -reset discards the shares submitted so far.
 
-Example:
+  After the seal block in the server's configuration changed (Shamir to
+  transit, or a transit block marked disabled = true to go back), unseal
+  once with -migrate and the old seal's shares: the unseal shares when
+  leaving Shamir, the recovery shares when leaving transit. The root key
+  is then protected by the new seal, and the shares keep working as
+  recovery shares (or as unseal shares again).
+
+Examples:
   $ ward operator unseal
-  Unseal Key (will be hidden):`,
+  Unseal Key (will be hidden):
+  $ ward operator unseal -migrate`,
 			run: runOperatorUnseal,
 		},
 		&command{
@@ -86,6 +100,8 @@ Example:
 func runOperatorInit(c *cmd, args []string) int {
 	shares := c.fs.Int("key-shares", 5, "number of unseal key shares to create")
 	threshold := c.fs.Int("key-threshold", 3, "number of shares needed to unseal")
+	recShares := c.fs.Int("recovery-shares", 5, "number of recovery key shares to create (auto-unseal seals)")
+	recThreshold := c.fs.Int("recovery-threshold", 3, "number of recovery shares needed to authorize generate-root or a seal migration")
 	status := c.fs.Bool("status", false, "only report whether the server is initialized")
 	if !c.parse(args, 0, 0) {
 		return c.code
@@ -125,7 +141,7 @@ func runOperatorInit(c *cmd, args []string) int {
 			"`ward status` shows whether it is sealed; `ward operator unseal` takes the key shares the first init printed"))
 	}
 	if st.RecoverySeal {
-		return c.failf("this server uses auto-unseal with recovery keys, which ward operator init does not support yet")
+		return c.initRecovery(cl, *recShares, *recThreshold)
 	}
 	res, err := cl.Sys().Init(ctx, &api.InitRequest{SecretShares: *shares, SecretThreshold: *threshold})
 	if err != nil {
@@ -148,13 +164,41 @@ The server is still sealed. Unseal it by running "ward operator unseal"
 	return exitOK
 }
 
+// initRecovery initializes a server with an auto-unseal seal.
+func (c *cmd) initRecovery(cl *client.Client, shares, threshold int) int {
+	if threshold < 1 || threshold > shares {
+		return c.usage("-recovery-threshold must be between 1 and -recovery-shares (got %d of %d)", threshold, shares)
+	}
+	res, err := cl.Sys().Init(context.Background(), &api.InitRequest{RecoveryShares: shares, RecoveryThreshold: threshold})
+	if err != nil {
+		return c.fail(err)
+	}
+	if c.format == "json" {
+		return c.printJSON(res)
+	}
+	for i, k := range res.RecoveryKeysBase64 {
+		fmt.Fprintf(c.stdout, "Recovery Key %d: %s\n", i+1, k)
+	}
+	fmt.Fprintf(c.stdout, "\nInitial Root Token: %s\n\n", res.RootToken)
+	fmt.Fprintf(c.stdout, `Ward is initialized with %d recovery key shares and a recovery threshold of %d.
+These keys and the root token are shown only once. Give each share to a
+different person and keep them apart.
+
+The server's root key is protected by its auto-unseal seal: it is unsealed
+now and unseals itself whenever it starts. Recovery keys cannot unseal it;
+any %d of them authorize "ward operator generate-root" and a seal migration.
+`, shares, threshold, threshold)
+	return exitOK
+}
+
 func runOperatorUnseal(c *cmd, args []string) int {
 	reset := c.fs.Bool("reset", false, "discard the key shares submitted so far")
+	migrate := c.fs.Bool("migrate", false, "submit a share of the old seal to migrate to the seal in the server's configuration")
 	if !c.parse(args, 0, 1) {
 		return c.code
 	}
-	if *reset && len(c.args) > 0 {
-		return c.usage("-reset takes no KEY")
+	if *reset && (len(c.args) > 0 || *migrate) {
+		return c.usage("-reset takes no KEY and no -migrate")
 	}
 	cl, err := c.client()
 	if err != nil {
@@ -174,7 +218,11 @@ func runOperatorUnseal(c *cmd, args []string) int {
 		if key == "" {
 			return c.usage("no unseal key given")
 		}
-		st, err = cl.Sys().Unseal(ctx, key)
+		if *migrate {
+			st, err = cl.Sys().UnsealMigrate(ctx, key)
+		} else {
+			st, err = cl.Sys().Unseal(ctx, key)
+		}
 	}
 	if err != nil {
 		return c.fail(err)

@@ -76,14 +76,22 @@ func (c *cmd) printSealStatus(cl *client.Client, st *api.SealStatus) int {
 	if c.format == "json" {
 		return c.printJSON(out)
 	}
-	rows := [][2]string{
-		{"Seal Type", st.Type},
-		{"Initialized", fmt.Sprint(st.Initialized)},
-		{"Sealed", fmt.Sprint(st.Sealed)},
-		{"Total Shares", fmt.Sprint(st.N)},
-		{"Threshold", fmt.Sprint(st.T)},
+	rows := [][2]string{{"Seal Type", st.Type}}
+	shares := "Total Shares"
+	if st.RecoverySeal {
+		rows = append(rows, [2]string{"Recovery Seal Type", st.RecoverySealType})
+		shares = "Total Recovery Shares"
 	}
-	if st.Sealed {
+	rows = append(rows,
+		[2]string{"Initialized", fmt.Sprint(st.Initialized)},
+		[2]string{"Sealed", fmt.Sprint(st.Sealed)},
+		[2]string{shares, fmt.Sprint(st.N)},
+		[2]string{"Threshold", fmt.Sprint(st.T)},
+	)
+	if st.Migration {
+		rows = append(rows, [2]string{"Seal Migration in Progress", "true"})
+	}
+	if st.Sealed && (!st.RecoverySeal || st.Migration) {
 		rows = append(rows, [2]string{"Unseal Progress", fmt.Sprintf("%d/%d", st.Progress, st.T)})
 		if st.Nonce != "" {
 			rows = append(rows, [2]string{"Unseal Nonce", st.Nonce})

@@ -15,6 +15,7 @@ import (
 	"github.com/wardsec/ward/internal/engine"
 	"github.com/wardsec/ward/internal/identity"
 	"github.com/wardsec/ward/internal/router"
+	"github.com/wardsec/ward/internal/seal"
 	"github.com/wardsec/ward/internal/storage"
 	"github.com/wardsec/ward/internal/token"
 )
@@ -46,6 +47,12 @@ type Options struct {
 	// AuditDevices are the devices the server configuration declares; they
 	// are enabled at unseal (Path, Type, Description, Options).
 	AuditDevices []AuditEntry
+	// Seal is the auto-unseal seal that protects the root key (transit);
+	// nil means the Shamir seal, whose key operators hold as shares.
+	Seal seal.Seal
+	// OldSeal is the auto-unseal seal being migrated away from (a seal
+	// block marked disabled); nil when no such migration is configured.
+	OldSeal seal.Seal
 }
 
 // Errors core returns besides the engine sentinels.

@@ -26,10 +26,8 @@ func (c *Core) keyShareConfig(ctx context.Context) (shares, threshold int, err e
 	if cfg == nil {
 		return 0, 0, ErrNotInitialized
 	}
-	if cfg.Type == seal.TypeShamir {
-		return cfg.SecretShares, cfg.SecretThreshold, nil
-	}
-	return cfg.RecoveryShares, cfg.RecoveryThreshold, nil
+	shares, threshold = cfg.Shares()
+	return shares, threshold, nil
 }
 
 // checkKeyShares combines shares (each decoded by decodeShare) and reports
@@ -51,6 +49,9 @@ func (c *Core) checkKeyShares(ctx context.Context, shares [][]byte) error {
 		return ErrNotInitialized
 	}
 	if cfg.Type != seal.TypeShamir {
+		if _, err := c.state(); err != nil {
+			return err
+		}
 		return c.checkRecoveryKey(ctx, key)
 	}
 	root, err := c.unwrapRootKey(ctx, seal.NewShamir(key))
@@ -64,11 +65,11 @@ func (c *Core) checkKeyShares(ctx context.Context, shares [][]byte) error {
 // unwrapRootKey opens the stored root key with s. A key that does not
 // open it is errBadShares.
 func (c *Core) unwrapRootKey(ctx context.Context, s seal.Seal) ([]byte, error) {
-	blob, err := seal.LoadRootKey(ctx, c.physical)
+	rk, err := seal.LoadRootKey(ctx, c.physical)
 	if err != nil {
 		return nil, fmt.Errorf("core: %w", err)
 	}
-	root, err := s.Unwrap(ctx, blob)
+	root, err := s.Unwrap(ctx, rk.Blob)
 	if err != nil {
 		return nil, errBadShares
 	}
@@ -80,11 +81,8 @@ func (c *Core) unwrapRootKey(ctx context.Context, s seal.Seal) ([]byte, error) {
 const recoveryKeyPath = "core/recovery-key"
 
 // checkRecoveryKey compares key with the stored recovery key in constant
-// time; a mismatch is errBadShares.
+// time; a mismatch is errBadShares. The barrier must be open.
 func (c *Core) checkRecoveryKey(ctx context.Context, key []byte) error {
-	if _, err := c.state(); err != nil {
-		return err
-	}
 	stored, err := c.barrier.Get(ctx, recoveryKeyPath)
 	if err != nil {
 		return fmt.Errorf("core: read recovery key: %w", err)

@@ -52,10 +52,13 @@ func (c *Core) Initialized(ctx context.Context) (bool, error) {
 }
 
 // Init initializes a new server: it creates the root key and the barrier's
-// keyring, splits an unseal key into shares, and issues the first root
-// token. The server stays sealed, as Vault's does.
+// keyring, protects the root key with the seal, and issues the first root
+// token. With the Shamir seal it splits an unseal key into shares and the
+// server stays sealed, as Vault's does. With an auto-unseal seal the shares
+// are recovery shares, and the server is unsealed when Init returns.
 func (c *Core) Init(ctx context.Context, req api.InitRequest) (*api.InitResponse, error) {
-	if err := validateInit(req); err != nil {
+	auto := c.opts.Seal
+	if err := validateInit(req, auto); err != nil {
 		return nil, err
 	}
 	c.lifecycle.Lock()
@@ -76,29 +79,46 @@ func (c *Core) Init(ctx context.Context, req api.InitRequest) (*api.InitResponse
 		return nil, err
 	}
 	defer clear(rootKey)
-	unsealKey, err := c.randomKey()
+	// sharedKey is what the operators' shares combine to: the unseal key
+	// with Shamir, the recovery key with an auto-unseal seal.
+	sharedKey, err := c.randomKey()
 	if err != nil {
 		return nil, err
 	}
-	defer clear(unsealKey)
-	shares, err := shamir.Split(unsealKey, req.SecretShares, req.SecretThreshold)
-	if err != nil {
-		return nil, fmt.Errorf("init: split unseal key: %w", err)
+	defer clear(sharedKey)
+	cfg := &seal.Config{Type: seal.TypeShamir, SecretShares: req.SecretShares, SecretThreshold: req.SecretThreshold}
+	sealer := seal.NewShamir(sharedKey)
+	if auto != nil {
+		cfg = &seal.Config{Type: auto.Type(), SecretShares: 1, SecretThreshold: 1,
+			RecoveryShares: req.RecoveryShares, RecoveryThreshold: req.RecoveryThreshold}
+		sealer = auto
 	}
+	n, t := cfg.Shares()
+	shares, err := shamir.Split(sharedKey, n, t)
+	if err != nil {
+		return nil, fmt.Errorf("init: split key: %w", err)
+	}
+	defer func() {
+		for _, sh := range shares {
+			clear(sh)
+		}
+	}()
 
+	// Wrap first: an unreachable auto-unseal seal then leaves storage empty
+	// and init can simply be retried.
+	blob, err := sealer.Wrap(ctx, rootKey)
+	if err != nil {
+		return nil, sealError("init", sealer, err)
+	}
 	if err := c.barrier.Initialize(ctx, rootKey); err != nil {
 		return nil, fmt.Errorf("init: barrier: %w", err)
 	}
-	blob, err := seal.NewShamir(unsealKey).Wrap(ctx, rootKey)
-	if err != nil {
-		return nil, fmt.Errorf("init: wrap root key: %w", err)
-	}
-	if err := seal.StoreRootKey(ctx, c.physical, blob); err != nil {
+	if err := seal.StoreRootKey(ctx, c.physical, sealer.Type(), blob); err != nil {
 		return nil, fmt.Errorf("init: %w", err)
 	}
 
-	// Unseal once to lay down the default mounts and policies and issue the
-	// root token, then seal again.
+	// Unseal to lay down the default mounts and policies and issue the root
+	// token. A Shamir server seals again; an auto-unseal one stays open.
 	if err := c.barrier.Unseal(ctx, rootKey); err != nil {
 		return nil, fmt.Errorf("init: %w", err)
 	}
@@ -107,40 +127,70 @@ func (c *Core) Init(ctx context.Context, req api.InitRequest) (*api.InitResponse
 		c.barrier.Seal()
 		return nil, fmt.Errorf("init: %w", err)
 	}
-	root, err := s.tokens.CreateRoot(ctx)
-	c.teardown(s)
-	c.barrier.Seal()
-	if err != nil {
-		return nil, fmt.Errorf("init: root token: %w", err)
+	if auto != nil {
+		err = c.barrier.Put(ctx, recoveryKeyPath, sharedKey)
 	}
-	// The seal config is written last: it marks a complete initialization.
-	cfg := &seal.Config{Type: "shamir", SecretShares: req.SecretShares, SecretThreshold: req.SecretThreshold}
-	if err := seal.StoreConfig(ctx, c.physical, cfg); err != nil {
+	var root string
+	if err == nil {
+		root, err = s.tokens.CreateRoot(ctx)
+	}
+	if err == nil {
+		// The seal config is written last: it marks a complete initialization.
+		err = seal.StoreConfig(ctx, c.physical, cfg)
+	}
+	if err != nil || auto == nil {
+		c.teardown(s)
+		c.barrier.Seal()
+	}
+	if err != nil {
 		return nil, fmt.Errorf("init: %w", err)
 	}
-
-	resp := &api.InitResponse{RootToken: root}
-	for _, sh := range shares {
-		resp.Keys = append(resp.Keys, hex.EncodeToString(sh))
-		resp.KeysBase64 = append(resp.KeysBase64, base64.StdEncoding.EncodeToString(sh))
-		clear(sh)
+	if auto != nil {
+		c.startBackground(s)
+		c.active.Store(s)
 	}
-	c.log.Info("core: initialized", "shares", req.SecretShares, "threshold", req.SecretThreshold)
+
+	resp := &api.InitResponse{RootToken: root, Keys: []string{}, KeysBase64: []string{}}
+	for _, sh := range shares {
+		h, b := hex.EncodeToString(sh), base64.StdEncoding.EncodeToString(sh)
+		if auto != nil {
+			resp.RecoveryKeys = append(resp.RecoveryKeys, h)
+			resp.RecoveryKeysBase64 = append(resp.RecoveryKeysBase64, b)
+		} else {
+			resp.Keys = append(resp.Keys, h)
+			resp.KeysBase64 = append(resp.KeysBase64, b)
+		}
+	}
+	c.log.Info("core: initialized", "seal", cfg.Type, "shares", n, "threshold", t)
 	return resp, nil
 }
 
-func validateInit(req api.InitRequest) error {
+// validateInit checks an init request against the seal: unseal share
+// counts for Shamir, recovery share counts for an auto-unseal seal.
+func validateInit(req api.InitRequest, auto seal.Seal) error {
+	if len(req.PGPKeys) > 0 || req.RootTokenPGPKey != "" || len(req.RecoveryPGPKeys) > 0 {
+		return engine.BadRequest("pgp_keys, recovery_pgp_keys and root_token_pgp_key are not supported")
+	}
+	if auto == nil {
+		if req.RecoveryShares != 0 || req.RecoveryThreshold != 0 {
+			return engine.BadRequest("recovery_shares and recovery_threshold are only valid with an auto-unseal seal; this server uses a shamir seal")
+		}
+		return checkShareCounts("secret", req.SecretShares, req.SecretThreshold)
+	}
+	if req.SecretShares > 1 || req.SecretThreshold > 1 {
+		return engine.BadRequest("secret_shares and secret_threshold are not used with the %s seal, which holds the root key; set recovery_shares and recovery_threshold", auto.Type())
+	}
+	return checkShareCounts("recovery", req.RecoveryShares, req.RecoveryThreshold)
+}
+
+func checkShareCounts(kind string, shares, threshold int) error {
 	switch {
-	case len(req.PGPKeys) > 0 || req.RootTokenPGPKey != "":
-		return engine.BadRequest("pgp_keys and root_token_pgp_key are not supported")
-	case req.RecoveryShares != 0 || req.RecoveryThreshold != 0:
-		return engine.BadRequest("recovery_shares and recovery_threshold are only valid with an auto-unseal seal; this server uses a shamir seal")
-	case req.SecretShares < 1 || req.SecretShares > 255:
-		return &engine.InputError{Field: "secret_shares", Rule: "must be between 1 and 255"}
-	case req.SecretThreshold < 1 || req.SecretThreshold > req.SecretShares:
-		return &engine.InputError{Field: "secret_threshold", Rule: "must be between 1 and secret_shares"}
-	case req.SecretShares > 1 && req.SecretThreshold == 1:
-		return &engine.InputError{Field: "secret_threshold", Rule: "must be greater than one for multiple shares"}
+	case shares < 1 || shares > 255:
+		return &engine.InputError{Field: kind + "_shares", Rule: "must be between 1 and 255"}
+	case threshold < 1 || threshold > shares:
+		return &engine.InputError{Field: kind + "_threshold", Rule: "must be between 1 and " + kind + "_shares"}
+	case shares > 1 && threshold == 1:
+		return &engine.InputError{Field: kind + "_threshold", Rule: "must be greater than one for multiple shares"}
 	}
 	return nil
 }
@@ -175,10 +225,24 @@ func decodeShare(key string) ([]byte, error) {
 	return b, nil
 }
 
-// Unseal adds one share. Once the threshold is reached it combines them,
-// opens the root key and unseals; a wrong set of shares resets progress.
-// Calling it while unsealed just returns the status.
+// Unseal adds one unseal key share. Once the threshold is reached it
+// combines them, opens the root key and unseals; a wrong set of shares
+// resets progress. Calling it while unsealed just returns the status.
 func (c *Core) Unseal(ctx context.Context, key string) (*api.SealStatus, error) {
+	return c.unseal(ctx, key, false)
+}
+
+// MigrateUnseal is Unseal for a server whose configuration names a
+// different seal than the one protecting its root key (sys/unseal with
+// migrate=true). The shares are the old seal's: unseal shares when leaving
+// Shamir, recovery shares when leaving an auto-unseal seal. At the
+// threshold the root key is rewrapped by the new seal and the server
+// unseals.
+func (c *Core) MigrateUnseal(ctx context.Context, key string) (*api.SealStatus, error) {
+	return c.unseal(ctx, key, true)
+}
+
+func (c *Core) unseal(ctx context.Context, key string, migrate bool) (*api.SealStatus, error) {
 	if c.active.Load() != nil {
 		return c.SealStatus(ctx)
 	}
@@ -187,7 +251,7 @@ func (c *Core) Unseal(ctx context.Context, key string) (*api.SealStatus, error) 
 		return nil, err
 	}
 	c.lifecycle.Lock()
-	err = c.addShare(ctx, share)
+	err = c.addShare(ctx, share, migrate)
 	c.lifecycle.Unlock()
 	if err != nil {
 		return nil, err
@@ -195,16 +259,25 @@ func (c *Core) Unseal(ctx context.Context, key string) (*api.SealStatus, error) 
 	return c.SealStatus(ctx)
 }
 
-func (c *Core) addShare(ctx context.Context, share []byte) error {
+func (c *Core) addShare(ctx context.Context, share []byte, migrate bool) error {
 	if c.active.Load() != nil {
 		return nil
 	}
-	cfg, err := seal.LoadConfig(ctx, c.physical)
+	st, err := c.loadSealState(ctx)
 	if err != nil {
 		return fmt.Errorf("unseal: %w", err)
 	}
-	if cfg == nil {
+	if st == nil {
 		return ErrNotInitialized
+	}
+	pending := st.migrating(c.sealType())
+	switch {
+	case pending && !migrate:
+		return engine.BadRequest("seal migration is pending: the root key is protected by the %s seal and the configuration names the %s seal; unseal with migrate=true (ward operator unseal -migrate)", st.root.Type, c.sealType())
+	case !pending && migrate:
+		return engine.BadRequest("no seal migration is pending; unseal without migrate")
+	case !pending && c.opts.Seal != nil:
+		return engine.BadRequest("this server unseals itself with its %s seal; key shares are needed only to migrate seals", c.sealType())
 	}
 	for _, s := range c.unsealing.shares {
 		if subtle.ConstantTimeCompare(s, share) == 1 {
@@ -212,33 +285,47 @@ func (c *Core) addShare(ctx context.Context, share []byte) error {
 		}
 	}
 	c.unsealing.add(share)
-	if len(c.unsealing.shares) < cfg.SecretThreshold {
+	if _, t := st.cfg.Shares(); len(c.unsealing.shares) < t {
 		return nil
 	}
 	defer c.unsealing.reset()
 
-	unsealKey, err := shamir.Combine(c.unsealing.shares)
+	key, err := shamir.Combine(c.unsealing.shares)
 	if err != nil {
 		return engine.BadRequest("unseal failed: the key shares do not combine (%v); progress reset", err)
 	}
-	defer clear(unsealKey)
-	blob, err := seal.LoadRootKey(ctx, c.physical)
-	if err != nil {
-		return fmt.Errorf("unseal: %w", err)
+	defer clear(key)
+	if pending {
+		return c.migrateSeal(ctx, st, key)
 	}
-	rootKey, err := seal.NewShamir(unsealKey).Unwrap(ctx, blob)
+	rootKey, err := seal.NewShamir(key).Unwrap(ctx, st.root.Blob)
 	if err != nil {
 		return engine.BadRequest("unseal failed: invalid key; progress reset")
 	}
 	defer clear(rootKey)
-	return c.unsealWithRootKey(ctx, rootKey)
+	if err := c.openBarrier(ctx, rootKey); err != nil {
+		return err
+	}
+	return c.activate(ctx, st)
 }
 
-func (c *Core) unsealWithRootKey(ctx context.Context, rootKey []byte) error {
+// openBarrier unseals the barrier with rootKey.
+func (c *Core) openBarrier(ctx context.Context, rootKey []byte) error {
 	if err := c.barrier.Unseal(ctx, rootKey); err != nil {
 		if errors.Is(err, barrier.ErrBadKey) {
 			return engine.BadRequest("unseal failed: invalid key; progress reset")
 		}
+		return fmt.Errorf("unseal: %w", err)
+	}
+	return nil
+}
+
+// activate builds the unsealed state over an open barrier and starts
+// serving. It first finishes a seal migration that stopped after the root
+// key was rewrapped but before the seal config was rewritten.
+func (c *Core) activate(ctx context.Context, st *sealState) error {
+	if err := c.finishMigration(ctx, st); err != nil {
+		c.barrier.Seal()
 		return fmt.Errorf("unseal: %w", err)
 	}
 	s, err := c.setup(ctx)
@@ -248,7 +335,7 @@ func (c *Core) unsealWithRootKey(ctx context.Context, rootKey []byte) error {
 	}
 	c.startBackground(s)
 	c.active.Store(s)
-	c.log.Info("core: unsealed")
+	c.log.Info("core: unsealed", "seal", st.root.Type)
 	return nil
 }
 
@@ -277,22 +364,28 @@ func (c *Core) Seal() {
 	c.log.Info("core: sealed")
 }
 
-// SealStatus answers sys/seal-status.
+// SealStatus answers sys/seal-status. Type is the configured seal; on an
+// auto-unseal server t and n count the recovery shares.
 func (c *Core) SealStatus(ctx context.Context) (*api.SealStatus, error) {
 	active := c.active.Load()
 	st := &api.SealStatus{
-		Type:        "shamir",
-		Sealed:      active == nil,
-		Version:     api.Version,
-		StorageType: c.opts.StorageType,
+		Type:         c.sealType(),
+		Sealed:       active == nil,
+		Version:      api.Version,
+		StorageType:  c.opts.StorageType,
+		RecoverySeal: c.opts.Seal != nil,
 	}
-	cfg, err := seal.LoadConfig(ctx, c.physical)
+	if st.RecoverySeal {
+		st.RecoverySealType = seal.TypeShamir
+	}
+	ss, err := c.loadSealState(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("seal status: %w", err)
 	}
-	if cfg != nil {
+	if ss != nil {
 		st.Initialized = true
-		st.T, st.N = cfg.SecretThreshold, cfg.SecretShares
+		st.N, st.T = ss.cfg.Shares()
+		st.Migration = ss.migrating(st.Type)
 	}
 	if !st.Sealed {
 		st.ClusterName = c.clusterName()

@@ -101,6 +101,8 @@ func (h *Handler) serveUnseal(w http.ResponseWriter, r *http.Request) {
 		st, err = h.core.ResetUnseal(r.Context())
 	case in.Key == "":
 		err = engine.BadRequest("'key' must be specified in request body as JSON, or 'reset' set to true")
+	case in.Migrate:
+		st, err = h.core.MigrateUnseal(r.Context(), in.Key)
 	default:
 		st, err = h.core.Unseal(r.Context(), in.Key)
 	}

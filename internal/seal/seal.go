@@ -20,8 +20,8 @@ var ErrBadKey = errors.New("seal: key does not open the root key")
 // Implementations are safe for concurrent use. Neither method keeps or logs
 // the root key.
 type Seal interface {
-	// Type names the seal kind ("shamir", later "transit"); it is reported
-	// by sys/seal-status.
+	// Type names the seal kind ("shamir", "transit"); it is reported by
+	// sys/seal-status and recorded with the wrapped root key.
 	Type() string
 
 	// Wrap encrypts rootKey for storage. Called once at init and again
@@ -50,24 +50,46 @@ type Config struct {
 
 // Validate checks c. A Shamir config needs 1 <= secret_threshold <=
 // secret_shares <= 255, and a threshold of at least 2 when there is more
-// than one share.
+// than one share; a transit config has one (stored) share and recovery
+// share counts under the same rules.
 func (c *Config) Validate() error {
 	switch c.Type {
 	case TypeShamir:
+		if c.RecoveryShares != 0 || c.RecoveryThreshold != 0 {
+			return errors.New("seal config: a shamir seal has no recovery shares")
+		}
+		return checkShares("secret", c.SecretShares, c.SecretThreshold)
+	case TypeTransit:
+		if c.SecretShares != 1 || c.SecretThreshold != 1 {
+			return errors.New("seal config: an auto-unseal seal has secret_shares and secret_threshold 1")
+		}
+		return checkShares("recovery", c.RecoveryShares, c.RecoveryThreshold)
 	case "":
 		return errors.New("seal config: type is empty")
 	default:
 		return fmt.Errorf("seal config: type %q is not supported", c.Type)
 	}
+}
+
+func checkShares(kind string, shares, threshold int) error {
 	switch {
-	case c.SecretShares < 1 || c.SecretShares > shamir.MaxParts:
-		return fmt.Errorf("seal config: secret_shares is %d; must be between 1 and %d", c.SecretShares, shamir.MaxParts)
-	case c.SecretThreshold < 1 || c.SecretThreshold > c.SecretShares:
-		return fmt.Errorf("seal config: secret_threshold is %d; must be between 1 and secret_shares (%d)", c.SecretThreshold, c.SecretShares)
-	case c.SecretShares > 1 && c.SecretThreshold == 1:
-		return errors.New("seal config: secret_threshold must be greater than one for multiple shares")
+	case shares < 1 || shares > shamir.MaxParts:
+		return fmt.Errorf("seal config: %s_shares is %d; must be between 1 and %d", kind, shares, shamir.MaxParts)
+	case threshold < 1 || threshold > shares:
+		return fmt.Errorf("seal config: %s_threshold is %d; must be between 1 and %s_shares (%d)", kind, threshold, kind, shares)
+	case shares > 1 && threshold == 1:
+		return fmt.Errorf("seal config: %s_threshold must be greater than one for multiple shares", kind)
 	}
 	return nil
+}
+
+// Shares returns the counts of the shares operators hold: the unseal
+// shares of a Shamir seal, the recovery shares of an auto-unseal seal.
+func (c *Config) Shares() (shares, threshold int) {
+	if c.Type == TypeShamir {
+		return c.SecretShares, c.SecretThreshold
+	}
+	return c.RecoveryShares, c.RecoveryThreshold
 }
 
 // SplitKey splits an unseal key into c.SecretShares shares, any

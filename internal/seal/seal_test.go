@@ -156,10 +156,12 @@ func TestSplitCombineUnwrap(t *testing.T) {
 
 func TestConfigValidate(t *testing.T) {
 	valid := []Config{
-		{TypeShamir, 1, 1},
-		{TypeShamir, 5, 3},
-		{TypeShamir, 255, 255},
-		{TypeShamir, 2, 2},
+		{TypeShamir, 1, 1, 0, 0},
+		{TypeShamir, 5, 3, 0, 0},
+		{TypeShamir, 255, 255, 0, 0},
+		{TypeShamir, 2, 2, 0, 0},
+		{TypeTransit, 1, 1, 5, 3},
+		{TypeTransit, 1, 1, 1, 1},
 	}
 	for _, c := range valid {
 		if err := c.Validate(); err != nil {
@@ -167,18 +169,29 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 	invalid := []Config{
-		{"", 5, 3},
-		{"transit-ish", 5, 3},
-		{TypeShamir, 0, 0},
-		{TypeShamir, 256, 3},
-		{TypeShamir, 3, 4},
-		{TypeShamir, 3, 1},
-		{TypeShamir, 3, 0},
+		{"", 5, 3, 0, 0},
+		{"transit-ish", 5, 3, 0, 0},
+		{TypeShamir, 0, 0, 0, 0},
+		{TypeShamir, 256, 3, 0, 0},
+		{TypeShamir, 3, 4, 0, 0},
+		{TypeShamir, 3, 1, 0, 0},
+		{TypeShamir, 3, 0, 0, 0},
+		{TypeShamir, 5, 3, 5, 3},
+		{TypeTransit, 5, 3, 5, 3},
+		{TypeTransit, 1, 1, 0, 0},
+		{TypeTransit, 1, 1, 3, 1},
+		{TypeTransit, 1, 1, 2, 3},
 	}
 	for _, c := range invalid {
 		if err := c.Validate(); err == nil {
 			t.Errorf("Validate(%+v) = nil, want an error", c)
 		}
+	}
+	if n, th := (&Config{TypeTransit, 1, 1, 5, 3}).Shares(); n != 5 || th != 3 {
+		t.Errorf("transit Shares() = %d, %d", n, th)
+	}
+	if n, th := (&Config{TypeShamir, 4, 2, 0, 0}).Shares(); n != 4 || th != 2 {
+		t.Errorf("shamir Shares() = %d, %d", n, th)
 	}
 }
 
@@ -226,12 +239,20 @@ func TestRootKeyStorage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := StoreRootKey(ctx, phys, blob); err != nil {
+	if err := StoreRootKey(ctx, phys, TypeShamir, blob); err != nil {
 		t.Fatal(err)
 	}
 	got, err := LoadRootKey(ctx, phys)
-	if err != nil || !bytes.Equal(got, blob) {
-		t.Fatalf("LoadRootKey = %x, %v", got, err)
+	if err != nil || got.Type != TypeShamir || !bytes.Equal(got.Blob, blob) {
+		t.Fatalf("LoadRootKey = %+v, %v", got, err)
+	}
+	for _, bad := range []string{"", "{}", `{"type":"shamir"}`, `{"blob":"AAAA"}`, "\x01garbage"} {
+		if err := phys.Put(ctx, RootKeyPath, []byte(bad)); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := LoadRootKey(ctx, phys); err == nil {
+			t.Fatalf("LoadRootKey of %q = %+v, want an error", bad, got)
+		}
 	}
 }
 

@@ -53,9 +53,23 @@ func LoadConfig(ctx context.Context, physical storage.Backend) (*Config, error) 
 	return &c, nil
 }
 
-// StoreRootKey writes a wrapped root key (from Seal.Wrap) to RootKeyPath.
-func StoreRootKey(ctx context.Context, physical storage.Backend, blob []byte) error {
-	if err := physical.Put(ctx, RootKeyPath, blob); err != nil {
+// RootKey is the stored root key: wrapped by the seal named Type.
+// Recording the type with the blob keeps a seal migration recoverable: if
+// the server stops between rewrapping the root key and storing the new
+// Config, the record still says which seal opens it.
+type RootKey struct {
+	Type string `json:"type"`
+	Blob []byte `json:"blob"`
+}
+
+// StoreRootKey writes a root key wrapped by a seal of type sealType (the
+// blob from Seal.Wrap) to RootKeyPath.
+func StoreRootKey(ctx context.Context, physical storage.Backend, sealType string, blob []byte) error {
+	raw, err := json.Marshal(RootKey{Type: sealType, Blob: blob})
+	if err != nil {
+		return fmt.Errorf("seal: store root key: %w", err)
+	}
+	if err := physical.Put(ctx, RootKeyPath, raw); err != nil {
 		return fmt.Errorf("seal: store root key: %w", err)
 	}
 	return nil
@@ -63,10 +77,14 @@ func StoreRootKey(ctx context.Context, physical storage.Backend, blob []byte) er
 
 // LoadRootKey reads the wrapped root key. A missing one yields an error
 // wrapping storage.ErrNotFound.
-func LoadRootKey(ctx context.Context, physical storage.Backend) ([]byte, error) {
-	blob, err := physical.Get(ctx, RootKeyPath)
+func LoadRootKey(ctx context.Context, physical storage.Backend) (*RootKey, error) {
+	raw, err := physical.Get(ctx, RootKeyPath)
 	if err != nil {
 		return nil, fmt.Errorf("seal: load root key: %w", err)
 	}
-	return blob, nil
+	var rk RootKey
+	if err := json.Unmarshal(raw, &rk); err != nil || rk.Type == "" || len(rk.Blob) == 0 {
+		return nil, errors.New("seal: load root key: the stored record is malformed")
+	}
+	return &rk, nil
 }

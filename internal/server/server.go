@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -42,6 +43,10 @@ type Server struct {
 	addrs    []net.Addr
 	serveErr chan error
 	wg       sync.WaitGroup
+	// stopBackground ends auto-unseal and seal token renewal; background
+	// counts them.
+	stopBackground context.CancelFunc
+	background     sync.WaitGroup
 }
 
 // engines is the catalog of secret engines by mount type.
@@ -79,6 +84,10 @@ func New(cfg *config.Config, logOut io.Writer) (*Server, error) {
 		}
 	}
 
+	sl, err := newSeals(cfg, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
 	physical, closer, err := openStorage(cfg.Storage)
 	if err != nil {
 		return nil, err
@@ -95,14 +104,39 @@ func New(cfg *config.Config, logOut io.Writer) (*Server, error) {
 		ClusterName:     cfg.ClusterName,
 		AuditTypes:      auditTypes(),
 		AuditDevices:    declaredAudit(cfg.Audit),
+		Seal:            sl.current,
+		OldSeal:         sl.old,
 	})
+	if err == nil {
+		err = c.CheckSeal(context.Background())
+	}
 	if err != nil {
 		if closer != nil {
 			closer.Close()
 		}
 		return nil, err
 	}
-	return &Server{Core: c, log: log, level: level, closer: closer, serveErr: make(chan error, len(cfg.Listeners))}, nil
+	s := &Server{Core: c, log: log, level: level, closer: closer, serveErr: make(chan error, len(cfg.Listeners))}
+	s.startBackground(sl)
+	return s, nil
+}
+
+// startBackground unseals with an auto-unseal seal (retrying until its
+// key source answers) and keeps the transit seal tokens renewed.
+func (s *Server) startBackground(sl seals) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopBackground = cancel
+	s.background.Add(1 + len(sl.renew))
+	go func() {
+		defer s.background.Done()
+		s.Core.RunAutoUnseal(ctx)
+	}()
+	for _, t := range sl.renew {
+		go func() {
+			defer s.background.Done()
+			t.KeepTokenAlive(ctx, s.log)
+		}()
+	}
 }
 
 func openStorage(s config.Storage) (storage.Backend, io.Closer, error) {
@@ -203,6 +237,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 	s.wg.Wait()
+	s.stopBackground()
+	s.background.Wait()
 	s.Core.Seal()
 	if s.closer != nil {
 		if err := s.closer.Close(); err != nil {
