@@ -91,6 +91,8 @@ type unsealed struct {
 	audit      *audit.Broker
 	// clusterID is a random ID created at first unseal.
 	clusterID string
+	// rootGen is the generate-root attempt in progress; sealing ends it.
+	rootGen rootGeneration
 	// ctx is cancelled when the server seals; background work stops.
 	ctx    context.Context
 	cancel context.CancelFunc

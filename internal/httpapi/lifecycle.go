@@ -9,8 +9,9 @@ import (
 	"github.com/wardsec/ward/internal/engine"
 )
 
-// serveLifecycle answers the bare endpoints that work while sealed. It
-// reports whether path was one of them.
+// serveLifecycle answers the bare endpoints that take no token: those
+// that work while sealed, and generate-root, which the key shares
+// authorise. It reports whether path was one of them.
 func (h *Handler) serveLifecycle(w http.ResponseWriter, r *http.Request, path string) bool {
 	switch path {
 	case "sys/init":
@@ -29,6 +30,10 @@ func (h *Handler) serveLifecycle(w http.ResponseWriter, r *http.Request, path st
 		h.serveUnseal(w, r)
 	case "sys/health":
 		h.serveHealth(w, r)
+	case "sys/generate-root/attempt":
+		h.serveGenerateRootAttempt(w, r)
+	case "sys/generate-root/update":
+		h.serveGenerateRootUpdate(w, r)
 	case "sys/leader":
 		if !allowMethods(w, r, http.MethodGet) {
 			return true
