@@ -24,6 +24,7 @@ import (
 	"github.com/wardsec/ward/internal/engine"
 	"github.com/wardsec/ward/internal/engine/cubbyhole"
 	"github.com/wardsec/ward/internal/engine/kv"
+	"github.com/wardsec/ward/internal/engine/transit"
 	"github.com/wardsec/ward/internal/httpapi"
 	"github.com/wardsec/ward/internal/storage"
 	"github.com/wardsec/ward/internal/storage/bolt"
@@ -54,6 +55,7 @@ func engines() map[string]engine.Factory {
 	return map[string]engine.Factory{
 		"kv":        kv.Factory,
 		"cubbyhole": cubbyhole.Factory,
+		"transit":   transit.Factory,
 	}
 }
 
