@@ -187,6 +187,29 @@ func TestAutoUnsealThroughTransit(t *testing.T) {
 	took = waitUnsealed(t, vc, 10*time.Second)
 	t.Logf("B unsealed %v after A came back", took)
 	readSecret(t, vc, "hunter2")
+
+	// Neither the seal token nor the secret is in B's storage files.
+	b.Stop()
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	scanned := 0
+	for _, f := range files {
+		if filepath.Base(f) == "ward.hcl" {
+			continue
+		}
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			continue // a directory
+		}
+		scanned++
+		for _, canary := range []string{hub.token, "hunter2"} {
+			if strings.Contains(string(raw), canary) {
+				t.Fatalf("%s holds %q in the clear", f, canary)
+			}
+		}
+	}
+	if scanned == 0 {
+		t.Fatalf("scanned %d files of B's data directory, want the bolt file", scanned)
+	}
 }
 
 func readSecret(t *testing.T, vc *vaultapi.Client, want string) {
