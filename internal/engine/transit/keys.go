@@ -2,6 +2,8 @@ package transit
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"strconv"
@@ -86,7 +88,24 @@ func (b *backend) readKey(ctx context.Context, req *engine.Request) (*engine.Res
 	if err != nil || r == nil {
 		return nil, err
 	}
-	return engine.DataResponse(keyInfo(r)), nil
+	info := keyInfo(r)
+	// A derived ed25519 key has a public key per context; a read with a
+	// context shows those, as Vault does.
+	if c, _ := req.Data["context"].(string); c != "" && r.p.Derived && r.p.Type == typeEd25519 {
+		derivation, err := decodeB64("context", c)
+		if err != nil {
+			return nil, err
+		}
+		for n, v := range info["keys"].(map[string]any) {
+			version, _ := strconv.Atoi(n)
+			priv, err := r.ed25519Key(r.versions[version], derivation)
+			if err != nil {
+				return nil, err
+			}
+			v.(map[string]any)["public_key"] = base64.StdEncoding.EncodeToString(priv.Public().(ed25519.PublicKey))
+		}
+	}
+	return engine.DataResponse(info), nil
 }
 
 // createKey creates a key; creating one that exists changes nothing and

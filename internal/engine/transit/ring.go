@@ -155,7 +155,9 @@ func newAEAD(t keyType, key []byte) (cipher.AEAD, error) {
 }
 
 // useVersion picks the version to encrypt, sign or HMAC with: requested,
-// or the latest when it is 0. It must be at least min_encryption_version.
+// or the latest when it is 0. It must be at least min_encryption_version
+// and min_decryption_version: a version that may no longer decrypt must
+// not make ciphertexts, signatures or HMACs either.
 func (r *ring) useVersion(requested int) (int, *material, error) {
 	p := r.p
 	switch {
@@ -167,6 +169,8 @@ func (r *ring) useVersion(requested int) (int, *material, error) {
 		return 0, nil, fieldErr("key_version", fmt.Sprintf("version %d does not exist: the latest is %d", requested, p.LatestVersion))
 	case p.MinEncryptionVersion > 0 && requested < p.MinEncryptionVersion:
 		return 0, nil, fieldErr("key_version", fmt.Sprintf("version %d is below the key's min_encryption_version (%d)", requested, p.MinEncryptionVersion))
+	case requested < p.MinDecryptionVersion:
+		return 0, nil, fieldErr("key_version", fmt.Sprintf("version %d is below the key's min_decryption_version (%d): it is retired", requested, p.MinDecryptionVersion))
 	}
 	m := r.versions[requested]
 	if m == nil {
