@@ -35,6 +35,19 @@
 // Typed helpers report a missing secret with an error wrapping ErrNotFound,
 // so errors.Is(err, client.ErrNotFound) tells "absent" from "failed".
 //
+// # Encrypting with transit
+//
+// Transit helpers take and return raw bytes; the base64 the API wants is
+// handled here:
+//
+//	tr := c.Transit("transit")
+//	ct, err := tr.Encrypt(ctx, "cards", []byte("4111111111111111"), nil) // "vault:v1:…"
+//	pt, err := tr.Decrypt(ctx, "cards", ct, nil)
+//	sig, err := tr.Sign(ctx, "release", artifact, &client.SignOptions{HashAlgorithm: "sha2-256"})
+//
+// EncryptBatch and DecryptBatch report a bad item in its TransitResult
+// rather than failing the call.
+//
 // # Raw access
 //
 // Read, ReadWithData, List, Write, Delete and Patch reach any path under
@@ -57,7 +70,9 @@
 // SealStatus, Seal, Health, Leader, mounts (ListMounts, Mount, TuneMount,
 // Unmount), auth methods, ACL policies, key rotation, capabilities and
 // audit devices (EnableAudit, ListAudit, DisableAudit, and AuditHash to
-// find a known value in an audit log).
+// find a known value in an audit log), UnsealMigrate for a seal migration,
+// and root token generation (GenerateRootInit, GenerateRootUpdate,
+// DecodeRootToken).
 // Tokens creates, looks up, renews and revokes tokens; Login and Unwrap
 // cover the remaining auth flows.
 package client
