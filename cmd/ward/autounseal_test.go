@@ -298,7 +298,7 @@ func TestSealMigration(t *testing.T) {
 	}
 	readSecret(t, vc, "hunter2")
 	c.Stop()
-	c = startAt(t, dir, addr, shamirHCL)
+	startAt(t, dir, addr, shamirHCL)
 	for _, k := range shares[1:] {
 		if st, err = vc.Sys().Unseal(k); err != nil {
 			t.Fatal(err)

@@ -86,7 +86,7 @@ func derive(secret []byte, label string, context []byte, n int) ([]byte, error) 
 type cipherInput struct {
 	context []byte // derivation context
 	aad     []byte // associated data (AEAD types)
-	padding string // RSA padding: "oaep" (default) or "pkcs1v15"
+	padding string // RSA padding: "oaep", the only one (or "")
 	// paddingField names the request field padding came from.
 	paddingField string
 }
@@ -104,8 +104,12 @@ func (in *cipherInput) check(p *policy) error {
 		return fieldErr("associated_data", "RSA keys take no associated data")
 	case p.Type.rsaBits() == 0 && in.padding != "":
 		return fieldErr(field, "only RSA keys take a padding scheme")
-	case in.padding != "" && in.padding != "oaep" && in.padding != "pkcs1v15":
-		return fieldErr(field, "use oaep or pkcs1v15")
+	case in.padding == "pkcs1v15":
+		// Decrypting PKCS #1 v1.5 on request is a padding oracle
+		// (Bleichenbacher): whether it fails leaks the plaintext.
+		return fieldErr(field, "pkcs1v15 encryption is refused because its decryption is a padding oracle; use oaep")
+	case in.padding != "" && in.padding != "oaep":
+		return fieldErr(field, "must be oaep")
 	}
 	return nil
 }
@@ -133,13 +137,7 @@ func (r *ring) encrypt(rnd io.Reader, n int, m *material, pt []byte, in *cipherI
 	}
 	if t.rsaBits() > 0 {
 		pub := &m.signer.(*rsa.PrivateKey).PublicKey
-		var out []byte
-		var err error
-		if in.padding == "pkcs1v15" {
-			out, err = rsa.EncryptPKCS1v15(rnd, pub, pt)
-		} else {
-			out, err = rsa.EncryptOAEP(sha256.New(), rnd, pub, pt, nil)
-		}
+		out, err := rsa.EncryptOAEP(sha256.New(), rnd, pub, pt, nil)
 		if err != nil {
 			return "", fieldErr("plaintext", fmt.Sprintf("too long for a %d-bit RSA key with this padding", t.rsaBits()))
 		}
@@ -204,12 +202,7 @@ func (r *ring) decrypt(ct string, in *cipherInput) ([]byte, int, error) {
 	}
 	if t.rsaBits() > 0 {
 		priv := m.signer.(*rsa.PrivateKey)
-		var pt []byte
-		if in.padding == "pkcs1v15" {
-			pt, err = rsa.DecryptPKCS1v15(nil, priv, raw)
-		} else {
-			pt, err = rsa.DecryptOAEP(sha256.New(), nil, priv, raw, nil)
-		}
+		pt, err := rsa.DecryptOAEP(sha256.New(), nil, priv, raw, nil)
 		if err != nil {
 			return nil, 0, errUndecryptable
 		}

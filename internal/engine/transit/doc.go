@@ -24,7 +24,8 @@
 //
 // Key types: aes128-gcm96, aes256-gcm96 (the default) and chacha20-poly1305
 // encrypt, and support derivation and convergent encryption; rsa-2048,
-// rsa-3072 and rsa-4096 encrypt (OAEP with SHA-256, or PKCS #1 v1.5) and
+// rsa-3072 and rsa-4096 encrypt (OAEP with SHA-256 only: PKCS #1 v1.5
+// decryption on request would be a padding oracle) and
 // sign (PSS or PKCS #1 v1.5); ed25519 (derivable) and ecdsa-p256/p384/p521
 // sign; hmac (key_size 32 to 512 bytes) only HMACs. Every version of every
 // key also has its own 256-bit HMAC key, so any key can HMAC.
