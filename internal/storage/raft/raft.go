@@ -23,7 +23,7 @@ var (
 	// ErrNotLeader means this node is not the (ready) leader, so it
 	// neither accepts writes nor serves reads; send the request to the
 	// node Leader names. A write that failed with it was not applied.
-	ErrNotLeader = errors.New("raft: this node is not the leader")
+	ErrNotLeader = fmt.Errorf("raft: this node is not the leader: %w", storage.ErrNotLeader)
 
 	// ErrLeadershipLost means leadership was lost while a write was in
 	// flight: it may or may not have been applied. It matches
@@ -35,7 +35,7 @@ var (
 
 	// ErrBootstrapped means Bootstrap was called on a node that already
 	// has raft state (it was bootstrapped before or has joined a cluster).
-	ErrBootstrapped = errors.New("raft: node already has raft state")
+	ErrBootstrapped = fmt.Errorf("raft: node already has raft state: %w", storage.ErrBootstrapped)
 
 	// ErrUnknownPeer means RemovePeer named a node id that is not in the
 	// configuration.
@@ -147,14 +147,16 @@ func (b *Backend) open() error {
 	if tcpAddr.Port == 0 {
 		advertise = nil // advertise the port the listener picked
 	}
-	b.trans, err = hraft.NewTCPTransportWithConfig(o.BindAddr, advertise, &hraft.NetworkTransportConfig{
+	stream, err := newStreamLayer(o.BindAddr, advertise)
+	if err != nil {
+		return fmt.Errorf("raft: open: listen on %s: %w", o.BindAddr, err)
+	}
+	b.trans = hraft.NewNetworkTransportWithConfig(&hraft.NetworkTransportConfig{
+		Stream:  stream,
 		MaxPool: 3,
 		Timeout: 10 * time.Second,
 		Logger:  logger,
 	})
-	if err != nil {
-		return fmt.Errorf("raft: open: listen on %s: %w", o.BindAddr, err)
-	}
 	cache, err := hraft.NewLogCache(512, b.logs)
 	if err != nil {
 		return fmt.Errorf("raft: open: %w", err)

@@ -1,0 +1,41 @@
+package storage
+
+import (
+	"context"
+	"errors"
+)
+
+// Errors of replicated backends, which their own errors wrap.
+var (
+	// ErrNotLeader: the operation needs the leader, and this node is not.
+	ErrNotLeader = errors.New("storage: this node is not the leader")
+	// ErrBootstrapped: Bootstrap on a node that already has a cluster.
+	ErrBootstrapped = errors.New("storage: node already belongs to a cluster")
+)
+
+// HA is implemented by replicated backends (raft): several servers share
+// the data, and only the leader reads and writes through the Backend
+// methods. Core makes the leader the active server and the others
+// standbys that forward requests to it.
+type HA interface {
+	Backend
+	// LeaderCh returns a channel that reports this node's leadership:
+	// the current state first, then every change (true = leader, ready
+	// to serve linearizable reads and writes).
+	LeaderCh() <-chan bool
+	// IsLeader reports whether this node is the ready leader now.
+	IsLeader() bool
+	// Leader returns the current leader's node ID and cluster address,
+	// or empty strings when none is known.
+	Leader() (id, addr string)
+	// NodeID is this node's ID.
+	NodeID() string
+	// Local is a read-only view of this node's own copy, without a
+	// leadership check: possibly stale on a follower. Standbys read the
+	// seal records, the keyring and the active node's address through it.
+	Local() Backend
+	// Bootstrap makes a node with no cluster the single voter of a new
+	// one and waits until it leads. It fails with an error wrapping
+	// ErrBootstrapped when the node already belongs to a cluster.
+	Bootstrap(ctx context.Context) error
+}
