@@ -12,7 +12,7 @@ import (
 // reserved reports whether key belongs to the barrier or the seal rather
 // than to barrier users.
 func reserved(key string) bool {
-	return key == KeyringPath || strings.HasPrefix(key, reservedPrefix)
+	return key == KeyringPath || strings.HasPrefix(key, reservedPrefix) || strings.HasPrefix(key, HAPrefix)
 }
 
 // begin returns the keyring snapshot for one storage operation after the
@@ -94,4 +94,29 @@ func (b *Barrier) List(ctx context.Context, prefix string) ([]string, error) {
 		return nil, fmt.Errorf("barrier: list %q: %w", prefix, err)
 	}
 	return keys, nil
+}
+
+// Encrypt seals plaintext exactly as Put would store it under key, without
+// storing it: for values that travel instead of resting (a raft join
+// challenge). Only a holder of the same keyring can Decrypt it, and only
+// under the same key.
+func (b *Barrier) Encrypt(key string, plaintext []byte) ([]byte, error) {
+	kr, err := b.begin(context.Background(), "encrypt", key)
+	if err != nil {
+		return nil, err
+	}
+	return kr.seal(b.rand, key, plaintext)
+}
+
+// Decrypt opens a value made by Encrypt (or stored by Put) under key.
+func (b *Barrier) Decrypt(key string, value []byte) ([]byte, error) {
+	kr, err := b.begin(context.Background(), "decrypt", key)
+	if err != nil {
+		return nil, err
+	}
+	plaintext, err := kr.open(key, value)
+	if err != nil {
+		return nil, fmt.Errorf("barrier: decrypt %q: %w", key, err)
+	}
+	return plaintext, nil
 }

@@ -21,6 +21,10 @@ const KeyringPath = "core/keyring"
 // key), which are not barrier ciphertext.
 const reservedPrefix = "core/seal/"
 
+// HAPrefix holds plaintext HA records beside the barrier (the active
+// node's address), which standbys read without the keyring.
+const HAPrefix = "core/ha/"
+
 // Errors returned by the Barrier. Other errors (physical failures, corrupt
 // values) wrap their cause.
 var (

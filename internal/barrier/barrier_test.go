@@ -407,3 +407,37 @@ func assertTerm(t *testing.T, phys storage.Backend, key string, want uint32) {
 		t.Fatalf("physical %q has version %d, want %d", key, raw[termSize], valueVersion)
 	}
 }
+
+func TestEncryptDecryptTravel(t *testing.T) {
+	ctx := t.Context()
+	leader, phys, root := newUnsealed(t, nil)
+	ct, err := leader.Encrypt("core/raft/challenge", []byte("answer"))
+	if err != nil || bytes.Contains(ct, []byte("answer")) {
+		t.Fatalf("Encrypt = %q, %v", ct, err)
+	}
+	// A joiner holding the keyring blob and the root key opens it.
+	blob, err := phys.Get(ctx, KeyringPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	joinerPhys := inmem.New()
+	if err := joinerPhys.Put(ctx, KeyringPath, blob); err != nil {
+		t.Fatal(err)
+	}
+	joiner := New(joinerPhys, nil)
+	if err := joiner.Unseal(ctx, root); err != nil {
+		t.Fatal(err)
+	}
+	if pt, err := joiner.Decrypt("core/raft/challenge", ct); err != nil || string(pt) != "answer" {
+		t.Fatalf("Decrypt = %q, %v", pt, err)
+	}
+	if _, err := joiner.Decrypt("core/raft/other", ct); err == nil {
+		t.Fatal("a value decrypted under another key")
+	}
+	if _, err := New(inmem.New(), nil).Decrypt("core/raft/challenge", ct); !errors.Is(err, ErrSealed) {
+		t.Fatalf("Decrypt while sealed = %v", err)
+	}
+	if _, err := leader.Encrypt(HAPrefix+"leader", nil); !errors.Is(err, ErrReservedKey) {
+		t.Fatalf("Encrypt under core/ha/ = %v, want ErrReservedKey", err)
+	}
+}
