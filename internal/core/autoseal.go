@@ -20,11 +20,11 @@ type sealState struct {
 
 // loadSealState reads the seal records; nil means not initialized.
 func (c *Core) loadSealState(ctx context.Context) (*sealState, error) {
-	cfg, err := seal.LoadConfig(ctx, c.physical)
+	cfg, err := seal.LoadConfig(ctx, c.local)
 	if err != nil || cfg == nil {
 		return nil, err
 	}
-	root, err := seal.LoadRootKey(ctx, c.physical)
+	root, err := seal.LoadRootKey(ctx, c.local)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func (c *Core) RunAutoUnseal(ctx context.Context) {
 // the server is unsealed, or a migration waits for an operator. A server
 // not yet initialized is not done (init may come), and not an error.
 func (c *Core) autoUnseal(ctx context.Context) (done bool, err error) {
-	if c.active.Load() != nil {
+	if !c.Sealed() {
 		return true, nil
 	}
 	st, err := c.loadSealState(ctx)
@@ -130,13 +130,10 @@ func (c *Core) autoUnseal(ctx context.Context) (done bool, err error) {
 	defer clear(rootKey)
 	c.lifecycle.Lock()
 	defer c.lifecycle.Unlock()
-	if c.active.Load() != nil {
+	if !c.Sealed() {
 		return true, nil
 	}
-	if err := c.openBarrier(ctx, rootKey); err != nil {
-		return false, err
-	}
-	if err := c.activate(ctx, st); err != nil {
+	if err := c.unsealedWithRootKey(ctx, st, rootKey); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -150,6 +147,9 @@ func (c *Core) autoUnseal(ctx context.Context) (done bool, err error) {
 // cut short between the last two writes. Called with c.lifecycle held.
 func (c *Core) migrateSeal(ctx context.Context, st *sealState, key []byte) error {
 	from, to := st.root.Type, c.sealType()
+	if c.ha != nil && !c.ha.IsLeader() {
+		return engine.BadRequest("a seal migration rewrites the root key, so it runs on the raft leader; unseal this node after the leader has migrated")
+	}
 	var old seal.Seal
 	switch {
 	case from == seal.TypeShamir:
@@ -180,7 +180,7 @@ func (c *Core) migrateSeal(ctx context.Context, st *sealState, key []byte) error
 		c.barrier.Seal()
 		return fmt.Errorf("migrate: %w", err)
 	}
-	return c.activate(ctx, st)
+	return c.activate(ctx, st, rootKey)
 }
 
 // rewrapRootKey is migrateSeal's work once the barrier is open.

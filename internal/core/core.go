@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,6 +54,14 @@ type Options struct {
 	// OldSeal is the auto-unseal seal being migrated away from (a seal
 	// block marked disabled); nil when no such migration is configured.
 	OldSeal seal.Seal
+	// APIAddr and ClusterAddr are the URLs other nodes of an HA cluster
+	// use to reach this one: standbys forward client requests to the
+	// active node's APIAddr; joiners give their ClusterAddr to raft.
+	APIAddr     string
+	ClusterAddr string
+	// JoinClient makes the calls a joining node sends to the leader
+	// (sys/storage/raft/bootstrap/*); nil uses a 10-second http.Client.
+	JoinClient *http.Client
 }
 
 // Errors core returns besides the engine sentinels.
@@ -70,9 +79,20 @@ type Core struct {
 	physical storage.Backend
 	barrier  *barrier.Barrier
 
-	// lifecycle serializes init, unseal, seal and rotation.
+	// lifecycle serializes init, unseal, seal, rotation and the HA
+	// transitions.
 	lifecycle sync.Mutex
 	unsealing unsealProgress
+
+	// ha is the storage when it is replicated (raft), else nil. local
+	// reads this node's own copy: ha.Local(), or physical.
+	ha    storage.HA
+	local storage.Backend
+	// hastate is this node's HA state; see ha.go. Guarded by lifecycle,
+	// except standby, which the request path reads.
+	hastate haState
+	// joinChallenges are the raft join answers an active node expects.
+	joinChallenges challenges
 
 	// active holds everything that exists only while unsealed; nil while
 	// sealed, so the request path needs no lock to see the seal state.
@@ -126,13 +146,18 @@ func New(opts Options) (*Core, error) {
 		opts:     opts,
 		log:      opts.Logger,
 		physical: opts.Physical,
+		local:    opts.Physical,
 		barrier:  barrier.New(opts.Physical, &barrier.Options{Rand: opts.Rand, Clock: opts.Now}),
+	}
+	if ha, ok := opts.Physical.(storage.HA); ok {
+		c.ha, c.local = ha, ha.Local()
 	}
 	return c, nil
 }
 
-// Sealed reports whether the core is sealed.
-func (c *Core) Sealed() bool { return c.active.Load() == nil }
+// Sealed reports whether the core is sealed: neither active nor an
+// unsealed HA standby.
+func (c *Core) Sealed() bool { return c.active.Load() == nil && !c.hastate.standby.Load() }
 
 // state returns the unsealed state or ErrSealed.
 func (c *Core) state() (*unsealed, error) {

@@ -19,7 +19,7 @@ var errBadShares = engine.BadRequest("the key shares do not combine to this serv
 // the unseal shares with a Shamir seal, the recovery shares with an
 // auto-unseal seal.
 func (c *Core) keyShareConfig(ctx context.Context) (shares, threshold int, err error) {
-	cfg, err := seal.LoadConfig(ctx, c.physical)
+	cfg, err := seal.LoadConfig(ctx, c.local)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -41,7 +41,7 @@ func (c *Core) checkKeyShares(ctx context.Context, shares [][]byte) error {
 		return errBadShares
 	}
 	defer clear(key)
-	cfg, err := seal.LoadConfig(ctx, c.physical)
+	cfg, err := seal.LoadConfig(ctx, c.local)
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func (c *Core) checkKeyShares(ctx context.Context, shares [][]byte) error {
 // unwrapRootKey opens the stored root key with s. A key that does not
 // open it is errBadShares.
 func (c *Core) unwrapRootKey(ctx context.Context, s seal.Seal) ([]byte, error) {
-	rk, err := seal.LoadRootKey(ctx, c.physical)
+	rk, err := seal.LoadRootKey(ctx, c.local)
 	if err != nil {
 		return nil, fmt.Errorf("core: %w", err)
 	}

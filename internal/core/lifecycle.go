@@ -47,7 +47,7 @@ func (p *unsealProgress) reset() {
 // Initialized reports whether the server has been initialized. The seal
 // configuration is written last by Init, so it marks a finished one.
 func (c *Core) Initialized(ctx context.Context) (bool, error) {
-	cfg, err := seal.LoadConfig(ctx, c.physical)
+	cfg, err := seal.LoadConfig(ctx, c.local)
 	return cfg != nil, err
 }
 
@@ -67,6 +67,9 @@ func (c *Core) Init(ctx context.Context, req api.InitRequest) (*api.InitResponse
 		return nil, fmt.Errorf("init: %w", err)
 	} else if ok {
 		return nil, ErrAlreadyInitialized
+	}
+	if err := c.leadForInit(ctx); err != nil {
+		return nil, err
 	}
 	if partial, err := c.barrier.Initialized(ctx); err != nil {
 		return nil, fmt.Errorf("init: %w", err)
@@ -148,6 +151,7 @@ func (c *Core) Init(ctx context.Context, req api.InitRequest) (*api.InitResponse
 	if auto != nil {
 		c.startBackground(s)
 		c.active.Store(s)
+		c.activated(ctx, rootKey)
 	}
 
 	resp := &api.InitResponse{RootToken: root, Keys: []string{}, KeysBase64: []string{}}
@@ -243,7 +247,7 @@ func (c *Core) MigrateUnseal(ctx context.Context, key string) (*api.SealStatus, 
 }
 
 func (c *Core) unseal(ctx context.Context, key string, migrate bool) (*api.SealStatus, error) {
-	if c.active.Load() != nil {
+	if !c.Sealed() {
 		return c.SealStatus(ctx)
 	}
 	share, err := decodeShare(key)
@@ -260,12 +264,16 @@ func (c *Core) unseal(ctx context.Context, key string, migrate bool) (*api.SealS
 }
 
 func (c *Core) addShare(ctx context.Context, share []byte, migrate bool) error {
-	if c.active.Load() != nil {
+	if !c.Sealed() {
 		return nil
 	}
 	st, err := c.loadSealState(ctx)
 	if err != nil {
 		return fmt.Errorf("unseal: %w", err)
+	}
+	join := c.hastate.join.Load()
+	if st == nil && join != nil {
+		st = join.st
 	}
 	if st == nil {
 		return ErrNotInitialized
@@ -303,10 +311,10 @@ func (c *Core) addShare(ctx context.Context, share []byte, migrate bool) error {
 		return engine.BadRequest("unseal failed: invalid key; progress reset")
 	}
 	defer clear(rootKey)
-	if err := c.openBarrier(ctx, rootKey); err != nil {
-		return err
+	if join != nil && st == join.st {
+		return c.completeJoin(ctx, rootKey)
 	}
-	return c.activate(ctx, st)
+	return c.unsealedWithRootKey(ctx, st, rootKey)
 }
 
 // openBarrier unseals the barrier with rootKey.
@@ -320,10 +328,11 @@ func (c *Core) openBarrier(ctx context.Context, rootKey []byte) error {
 	return nil
 }
 
-// activate builds the unsealed state over an open barrier and starts
-// serving. It first finishes a seal migration that stopped after the root
-// key was rewrapped but before the seal config was rewritten.
-func (c *Core) activate(ctx context.Context, st *sealState) error {
+// activate builds the unsealed state over an open barrier (opened with
+// rootKey) and starts serving. It first finishes a seal migration that
+// stopped after the root key was rewrapped but before the seal config was
+// rewritten.
+func (c *Core) activate(ctx context.Context, st *sealState, rootKey []byte) error {
 	if err := c.finishMigration(ctx, st); err != nil {
 		c.barrier.Seal()
 		return fmt.Errorf("unseal: %w", err)
@@ -336,6 +345,7 @@ func (c *Core) activate(ctx context.Context, st *sealState) error {
 	c.startBackground(s)
 	c.active.Store(s)
 	c.log.Info("core: unsealed", "seal", st.root.Type)
+	c.activated(ctx, rootKey)
 	return nil
 }
 
@@ -355,8 +365,13 @@ func (c *Core) ResetUnseal(ctx context.Context) (*api.SealStatus, error) {
 func (c *Core) Seal() {
 	c.lifecycle.Lock()
 	defer c.lifecycle.Unlock()
+	wasStandby := c.hastate.standby.Load()
+	c.forgetRootKey()
 	s := c.active.Swap(nil)
 	if s == nil {
+		if wasStandby {
+			c.log.Info("core: sealed")
+		}
 		return
 	}
 	c.teardown(s)
@@ -370,7 +385,7 @@ func (c *Core) SealStatus(ctx context.Context) (*api.SealStatus, error) {
 	active := c.active.Load()
 	st := &api.SealStatus{
 		Type:         c.sealType(),
-		Sealed:       active == nil,
+		Sealed:       c.Sealed(),
 		Version:      api.Version,
 		StorageType:  c.opts.StorageType,
 		RecoverySeal: c.opts.Seal != nil,
@@ -382,15 +397,18 @@ func (c *Core) SealStatus(ctx context.Context) (*api.SealStatus, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seal status: %w", err)
 	}
+	if j := c.hastate.join.Load(); ss == nil && j != nil {
+		ss = j.st
+	}
 	if ss != nil {
 		st.Initialized = true
 		st.N, st.T = ss.cfg.Shares()
 		st.Migration = ss.migrating(st.Type)
 	}
-	if !st.Sealed {
+	if active != nil {
 		st.ClusterName = c.clusterName()
 		st.ClusterID = active.clusterID
-	} else {
+	} else if st.Sealed {
 		st.Progress = int(c.unsealing.count.Load())
 	}
 	return st, nil

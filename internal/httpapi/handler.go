@@ -27,6 +27,9 @@ type Options struct {
 	// MaxRequestDuration bounds one request (default 90s).
 	MaxRequestDuration time.Duration
 	Logger             *slog.Logger
+	// ForwardTransport carries a standby's requests to the active node
+	// (default http.DefaultTransport).
+	ForwardTransport http.RoundTripper
 }
 
 // DefaultMaxRequestSize is Vault's default body limit.
@@ -69,6 +72,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), h.opts.MaxRequestDuration)
 	defer cancel()
 	r = r.WithContext(ctx)
+	if !nodeLocal[path] && h.core.Standby() {
+		h.forward(w, r)
+		return
+	}
 	if handled := h.serveLifecycle(w, r, path); handled {
 		return
 	}

@@ -38,7 +38,16 @@ func (h *Handler) serveLifecycle(w http.ResponseWriter, r *http.Request, path st
 		if !allowMethods(w, r, http.MethodGet) {
 			return true
 		}
-		writeJSON(w, http.StatusOK, api.Leader{})
+		l, err := h.core.Leader(r.Context())
+		if err != nil {
+			h.writeError(w, "", err)
+			return true
+		}
+		writeJSON(w, http.StatusOK, l)
+	case "sys/storage/raft/join":
+		h.serveRaftJoin(w, r)
+	case "sys/storage/raft/bootstrap/challenge", "sys/storage/raft/bootstrap/answer":
+		h.serveRaftBootstrap(w, r, path)
 	default:
 		return false
 	}
@@ -131,7 +140,7 @@ func (h *Handler) serveHealth(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	codes := map[string]int{
 		"activecode": http.StatusOK, "sealedcode": http.StatusServiceUnavailable,
-		"uninitcode": http.StatusNotImplemented,
+		"uninitcode": http.StatusNotImplemented, "standbycode": http.StatusTooManyRequests,
 	}
 	for _, name := range healthCodes {
 		v := q.Get(name)
@@ -169,12 +178,15 @@ func (h *Handler) serveHealth(w http.ResponseWriter, r *http.Request) {
 		ClusterName:                st.ClusterName,
 		ClusterID:                  st.ClusterID,
 	}
+	body.Standby = h.core.Standby()
 	status := codes["activecode"]
 	switch {
 	case !st.Initialized:
 		status = codes["uninitcode"]
 	case st.Sealed:
 		status = codes["sealedcode"]
+	case body.Standby && !truthy(q.Get("standbyok")):
+		status = codes["standbycode"]
 	}
 	if r.Method == http.MethodHead {
 		w.Header().Set("Content-Type", "application/json")
@@ -182,4 +194,10 @@ func (h *Handler) serveHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, status, body)
+}
+
+// truthy reads an optional boolean query flag (already validated).
+func truthy(v string) bool {
+	b, _ := strconv.ParseBool(v)
+	return b
 }

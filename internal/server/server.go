@@ -90,9 +90,14 @@ func New(cfg *config.Config, logOut io.Writer) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	physical, closer, err := openStorage(cfg.Storage)
+	physical, closer, err := openStorage(cfg, log)
 	if err != nil {
 		return nil, err
+	}
+	var apiAddr, clusterAddr string
+	if cfg.Storage.Type == config.StorageRaft {
+		_, advertise, api, _ := clusterAddrs(cfg)
+		apiAddr, clusterAddr = api, "http://"+advertise
 	}
 	c, err := core.New(core.Options{
 		Physical:        physical,
@@ -108,6 +113,8 @@ func New(cfg *config.Config, logOut io.Writer) (*Server, error) {
 		AuditDevices:    declaredAudit(cfg.Audit),
 		Seal:            sl.current,
 		OldSeal:         sl.old,
+		APIAddr:         apiAddr,
+		ClusterAddr:     clusterAddr,
 	})
 	if err == nil {
 		err = c.CheckSeal(context.Background())
@@ -119,19 +126,27 @@ func New(cfg *config.Config, logOut io.Writer) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Core: c, log: log, level: level, closer: closer, serveErr: make(chan error, len(cfg.Listeners))}
-	s.startBackground(sl)
+	s.startBackground(sl, cfg.Storage.RetryJoin)
 	return s, nil
 }
 
 // startBackground unseals with an auto-unseal seal (retrying until its
 // key source answers) and keeps the transit seal tokens renewed.
-func (s *Server) startBackground(sl seals) {
+func (s *Server) startBackground(sl seals, joins []config.RetryJoin) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopBackground = cancel
-	s.background.Add(1 + len(sl.renew))
+	s.background.Add(3 + len(sl.renew))
 	go func() {
 		defer s.background.Done()
 		s.Core.RunAutoUnseal(ctx)
+	}()
+	go func() {
+		defer s.background.Done()
+		s.Core.RunHA(ctx)
+	}()
+	go func() {
+		defer s.background.Done()
+		retryJoin(ctx, s.Core, joins, s.log)
 	}()
 	for _, t := range sl.renew {
 		go func() {
@@ -141,8 +156,15 @@ func (s *Server) startBackground(sl seals) {
 	}
 }
 
-func openStorage(s config.Storage) (storage.Backend, io.Closer, error) {
+func openStorage(cfg *config.Config, log *slog.Logger) (storage.Backend, io.Closer, error) {
+	s := cfg.Storage
 	switch s.Type {
+	case config.StorageRaft:
+		b, err := openRaft(cfg, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		return b, b, nil
 	case config.StorageInmem:
 		return inmem.New(), nil, nil
 	case config.StorageBolt:
@@ -162,6 +184,7 @@ func (s *Server) Listen(cfg *config.Config) error {
 			MaxRequestSize:     l.MaxRequestSize,
 			MaxRequestDuration: l.MaxRequestDuration,
 			Logger:             s.log,
+			ForwardTransport:   forwardTransport(cfg),
 		})
 		srv := &http.Server{
 			Handler:           h,
@@ -241,6 +264,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.wg.Wait()
 	s.stopBackground()
 	s.background.Wait()
+	// An active node hands leadership over before it goes, so the
+	// cluster need not wait for an election timeout.
+	if !s.Core.Standby() && s.Core.HAEnabled() {
+		if err := s.Core.StepDown(ctx); err != nil {
+			s.log.Warn("server: step down before shutdown", "error", err)
+		}
+	}
 	s.Core.Seal()
 	if s.closer != nil {
 		if err := s.closer.Close(); err != nil {

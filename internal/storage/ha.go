@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"io"
 )
 
 // Errors of replicated backends, which their own errors wrap.
@@ -38,4 +39,27 @@ type HA interface {
 	// one and waits until it leads. It fails with an error wrapping
 	// ErrBootstrapped when the node already belongs to a cluster.
 	Bootstrap(ctx context.Context) error
+	// StepDown hands leadership to another node; ErrNotLeader when this
+	// node does not lead.
+	StepDown(ctx context.Context) error
+
+	// Configuration lists the cluster's members as this node knows them.
+	Configuration(ctx context.Context) ([]Peer, error)
+	// AddVoter adds (or updates) a voting member; leader only.
+	AddVoter(ctx context.Context, id, addr string) error
+	// RemovePeer removes a member; leader only.
+	RemovePeer(ctx context.Context, id string) error
+	// SaveSnapshot streams a snapshot of the whole store; leader only.
+	SaveSnapshot(ctx context.Context, w io.Writer) error
+	// RestoreSnapshot replaces the whole store, on every node, with a
+	// snapshot made by SaveSnapshot; leader only.
+	RestoreSnapshot(ctx context.Context, r io.Reader) error
+}
+
+// Peer is one member of a replicated cluster.
+type Peer struct {
+	NodeID  string `json:"node_id"`
+	Address string `json:"address"` // cluster address, host:port
+	Leader  bool   `json:"leader"`
+	Voter   bool   `json:"voter"`
 }

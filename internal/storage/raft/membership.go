@@ -6,16 +6,13 @@ import (
 	"fmt"
 
 	hraft "github.com/hashicorp/raft"
+
+	"github.com/wardsec/ward/internal/storage"
 )
 
 // Server is one member of the raft configuration, shaped like an entry of
 // Vault's sys/storage/raft/configuration "servers" list.
-type Server struct {
-	NodeID  string `json:"node_id"`
-	Address string `json:"address"` // cluster address
-	Leader  bool   `json:"leader"`
-	Voter   bool   `json:"voter"`
-}
+type Server = storage.Peer
 
 // Configuration returns the cluster's members as this node knows them (on
 // the leader, the latest configuration), in configuration order.

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	vaultapi "github.com/hashicorp/vault/api"
+)
+
+// haNode is one raft node started as a process on loopback.
+type haNode struct {
+	id, dir, api, cluster string
+	proc                  *serverProc
+}
+
+func newHANode(t *testing.T, i int) *haNode {
+	return &haNode{id: fmt.Sprintf("node%d", i), dir: t.TempDir(), api: freeAddr(t), cluster: freeAddr(t)}
+}
+
+func (n *haNode) start(t *testing.T) {
+	t.Helper()
+	hcl := fmt.Sprintf(`storage "raft" {
+  path    = %q
+  node_id = %q
+}
+listener "tcp" {
+  address         = %q
+  cluster_address = %q
+  tls_disable     = true
+}
+api_addr      = "http://%s"
+cluster_addr  = "http://%s"
+disable_mlock = true
+`, filepath.ToSlash(filepath.Join(n.dir, "raft")), n.id, n.api, n.cluster, n.api, n.cluster)
+	path := filepath.Join(n.dir, "ward.hcl")
+	if err := os.WriteFile(path, []byte(hcl), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n.proc = startWard(t, n.api, "http", nil, "server", "-config="+path)
+}
+
+func (n *haNode) health(t *testing.T) int {
+	return rawCall(t, "GET", n.proc.Addr, "sys/health", "", nil).Status
+}
+
+// TestHAJoinForwardFailover builds a 3-node cluster, writes through a
+// standby, kills the active node and checks that a new one takes over
+// with every acknowledged write.
+func TestHAJoinForwardFailover(t *testing.T) {
+	nodes := []*haNode{newHANode(t, 0), newHANode(t, 1), newHANode(t, 2)}
+	for _, n := range nodes {
+		n.start(t)
+	}
+	c0 := vaultClient(t, nodes[0].proc.Addr, "")
+	init, err := c0.Sys().Init(&vaultapi.InitRequest{SecretShares: 3, SecretThreshold: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unseal := func(n *haNode) {
+		t.Helper()
+		c := vaultClient(t, n.proc.Addr, "")
+		for _, k := range init.KeysB64[:2] {
+			if _, err := c.Sys().Unseal(k); err != nil {
+				t.Fatalf("unseal %s: %v", n.id, err)
+			}
+		}
+	}
+	unseal(nodes[0])
+	waitStatus(t, nodes[0], http.StatusOK)
+	for _, n := range nodes[1:] {
+		r := rawCall(t, "POST", n.proc.Addr, "sys/storage/raft/join", "", []byte(`{"leader_api_addr":"`+nodes[0].proc.Addr+`"}`))
+		if r.Status != http.StatusOK {
+			t.Fatalf("join %s: %d %s", n.id, r.Status, r.Body)
+		}
+		unseal(n)
+		waitStatus(t, n, http.StatusTooManyRequests)
+	}
+
+	// Writes through a standby are forwarded; reads through the other see them.
+	s1 := vaultClient(t, nodes[1].proc.Addr, init.RootToken)
+	if err := s1.Sys().Mount("secret", &vaultapi.MountInput{Type: "kv", Options: map[string]string{"version": "2"}}); err != nil {
+		t.Fatal(err)
+	}
+	s2 := vaultClient(t, nodes[2].proc.Addr, init.RootToken)
+	for i := range 20 {
+		if _, err := s1.KVv2("secret").Put(t.Context(), fmt.Sprintf("k%d", i), map[string]any{"v": i}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s2.KVv2("secret").Get(t.Context(), fmt.Sprintf("k%d", i))
+		if err != nil || fmt.Sprint(got.Data["v"]) != fmt.Sprint(i) {
+			t.Fatalf("read-after-write through the other standby: %v, %v", got, err)
+		}
+	}
+	leader, err := s2.Sys().Leader()
+	if err != nil || !leader.HAEnabled || leader.IsSelf || leader.LeaderAddress != nodes[0].proc.Addr {
+		t.Fatalf("sys/leader on a standby = %+v, %v", leader, err)
+	}
+
+	// Kill the active node: a standby takes over and serves every write.
+	nodes[0].proc.Kill()
+	start := time.Now()
+	var active *haNode
+	for active == nil {
+		for _, n := range nodes[1:] {
+			if n.health(t) == http.StatusOK {
+				active = n
+			}
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("no new active node within 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("failover: %s active %v after the kill", active.id, time.Since(start))
+	ac := vaultClient(t, active.proc.Addr, init.RootToken)
+	for i := range 20 {
+		got, err := ac.KVv2("secret").Get(t.Context(), fmt.Sprintf("k%d", i))
+		if err != nil || fmt.Sprint(got.Data["v"]) != fmt.Sprint(i) {
+			t.Fatalf("after failover k%d = %v, %v", i, got, err)
+		}
+	}
+	if _, err := ac.KVv2("secret").Put(t.Context(), "after", map[string]any{"v": "x"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitStatus(t *testing.T, n *haNode, want int) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got := n.health(t)
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: sys/health %d, want %d\n%s", n.id, got, want, n.proc.Stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,159 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/wardsec/ward/internal/config"
+	"github.com/wardsec/ward/internal/core"
+	"github.com/wardsec/ward/internal/storage/raft"
+)
+
+// clusterAddrs works out, for raft storage, where this node listens for
+// raft traffic (bind, host:port), what it advertises to its peers
+// (advertise, host:port) and the API address other nodes forward to.
+func clusterAddrs(cfg *config.Config) (bind, advertise, apiAddr string, err error) {
+	for _, l := range cfg.Listeners {
+		if l.ClusterAddress != "" {
+			bind = l.ClusterAddress
+			break
+		}
+	}
+	if cfg.ClusterAddr != "" {
+		u, err := url.Parse(cfg.ClusterAddr)
+		if err != nil || u.Host == "" {
+			return "", "", "", fmt.Errorf("cluster_addr %q must be a URL such as https://10.0.0.1:8201", cfg.ClusterAddr)
+		}
+		advertise = u.Host
+	}
+	switch {
+	case bind == "" && advertise == "":
+		return "", "", "", errors.New(`raft storage needs a cluster address: set cluster_addr, or cluster_address in a listener block`)
+	case bind == "":
+		bind = advertise
+	case advertise == "":
+		advertise = bind
+	}
+	if host, _, _ := net.SplitHostPort(advertise); host == "" || net.ParseIP(host).IsUnspecified() {
+		return "", "", "", fmt.Errorf("cluster address %q is not one other nodes can dial; set cluster_addr", advertise)
+	}
+	apiAddr = cfg.APIAddr
+	if apiAddr == "" && len(cfg.Listeners) > 0 {
+		l := cfg.Listeners[0]
+		scheme := "https"
+		if l.TLSDisable {
+			scheme = "http"
+		}
+		apiAddr = scheme + "://" + l.Address
+	}
+	return bind, advertise, apiAddr, nil
+}
+
+// openRaft opens raft storage in s.Path. A node without node_id gets a
+// random one, kept in <path>/node-id so that it survives restarts.
+func openRaft(cfg *config.Config, log *slog.Logger) (*raft.Backend, error) {
+	bind, advertise, _, err := clusterAddrs(cfg)
+	if err != nil {
+		return nil, err
+	}
+	id := cfg.Storage.NodeID
+	if id == "" {
+		if id, err = persistentNodeID(cfg.Storage.Path); err != nil {
+			return nil, err
+		}
+	}
+	b, err := raft.Open(context.Background(), raft.Options{
+		Dir: cfg.Storage.Path, NodeID: id, ClusterAddr: advertise, BindAddr: bind, Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open raft storage: %w", err)
+	}
+	return b, nil
+}
+
+func persistentNodeID(dir string) (string, error) {
+	path := filepath.Join(dir, "node-id")
+	if raw, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(raw)), nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("raft storage: %w", err)
+	}
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	id := "ward-" + hex.EncodeToString(b)
+	if err := os.WriteFile(path, []byte(id+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("raft storage: %w", err)
+	}
+	return id, nil
+}
+
+// forwardTransport is how a standby reaches the active node: from this
+// node's own API address, trusting the system roots and the certificate
+// of this node's first TLS listener (cluster nodes usually share a CA).
+func forwardTransport(cfg *config.Config) *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if len(cfg.Listeners) == 0 {
+		return tr
+	}
+	l := cfg.Listeners[0]
+	if host, _, err := net.SplitHostPort(l.Address); err == nil {
+		if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
+			d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, LocalAddr: &net.TCPAddr{IP: ip}}
+			tr.DialContext = d.DialContext
+		}
+	}
+	if !l.TLSDisable && l.TLSCertFile != "" {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if pem, err := os.ReadFile(l.TLSCertFile); err == nil {
+			pool.AppendCertsFromPEM(pem)
+		}
+		tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}
+	}
+	return tr
+}
+
+// retryJoin tries each retry_join leader in turn, every few seconds,
+// until this node is initialized (joined, or initialized by hand) or ctx
+// ends.
+func retryJoin(ctx context.Context, c *core.Core, joins []config.RetryJoin, log *slog.Logger) {
+	if len(joins) == 0 {
+		return
+	}
+	for {
+		if ok, err := c.Initialized(ctx); err == nil && ok {
+			return
+		}
+		for _, j := range joins {
+			err := c.JoinRaft(ctx, j.LeaderAPIAddr)
+			if err == nil {
+				log.Info("server: retry_join: join started; unseal this node to finish it", "leader", j.LeaderAPIAddr)
+				return
+			}
+			log.Warn("server: retry_join: could not join; retrying", "leader", j.LeaderAPIAddr, "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
