@@ -14,7 +14,9 @@ import (
 // haNode is one raft node started as a process on loopback.
 type haNode struct {
 	id, dir, api, cluster string
-	proc                  *serverProc
+	// retryJoin, when set, is the leader_api_addr of a retry_join block.
+	retryJoin string
+	proc      *serverProc
 }
 
 func newHANode(t *testing.T, i int) *haNode {
@@ -23,9 +25,13 @@ func newHANode(t *testing.T, i int) *haNode {
 
 func (n *haNode) start(t *testing.T) {
 	t.Helper()
+	join := ""
+	if n.retryJoin != "" {
+		join = fmt.Sprintf("\n  retry_join {\n    leader_api_addr = %q\n  }", n.retryJoin)
+	}
 	hcl := fmt.Sprintf(`storage "raft" {
   path    = %q
-  node_id = %q
+  node_id = %q%s
 }
 listener "tcp" {
   address         = %q
@@ -35,7 +41,7 @@ listener "tcp" {
 api_addr      = "http://%s"
 cluster_addr  = "http://%s"
 disable_mlock = true
-`, filepath.ToSlash(filepath.Join(n.dir, "raft")), n.id, n.api, n.cluster, n.api, n.cluster)
+`, filepath.ToSlash(filepath.Join(n.dir, "raft")), n.id, join, n.api, n.cluster, n.api, n.cluster)
 	path := filepath.Join(n.dir, "ward.hcl")
 	if err := os.WriteFile(path, []byte(hcl), 0o600); err != nil {
 		t.Fatal(err)
@@ -140,5 +146,54 @@ func waitStatus(t *testing.T, n *haNode, want int) {
 			t.Fatalf("%s: sys/health %d, want %d\n%s", n.id, got, want, n.proc.Stderr.String())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestHARetryJoin: a node with retry_join joins by itself once the leader
+// answers, and needs only the unseal shares; it survives a restart.
+func TestHARetryJoin(t *testing.T) {
+	n0, n1 := newHANode(t, 0), newHANode(t, 1)
+	n1.retryJoin = "http://" + n0.api
+	n1.start(t) // before the leader exists: it keeps retrying
+	n0.start(t)
+	c0 := vaultClient(t, n0.proc.Addr, "")
+	init, err := c0.Sys().Init(&vaultapi.InitRequest{SecretShares: 1, SecretThreshold: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c0.Sys().Unseal(init.KeysB64[0]); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, n0, http.StatusOK)
+	c1 := vaultClient(t, n1.proc.Addr, "")
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		st, err := c1.Sys().SealStatus()
+		if err == nil && st.Initialized {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("retry_join did not start a join: %+v, %v\n%s", st, err, n1.proc.Stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := c1.Sys().Unseal(init.KeysB64[0]); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, n1, http.StatusTooManyRequests)
+	c0.SetToken(init.RootToken)
+	if err := c0.Sys().Mount("kv", &vaultapi.MountInput{Type: "kv"}); err != nil {
+		t.Fatal(err)
+	}
+	// The standby restarts, comes back sealed, and rejoins as a standby once unsealed.
+	n1.proc.Stop()
+	n1.start(t)
+	if _, err := c1.Sys().Unseal(init.KeysB64[0]); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, n1, http.StatusTooManyRequests)
+	c1.SetToken(init.RootToken)
+	if _, err := c1.Logical().Write("kv/x", map[string]any{"a": "b"}); err != nil {
+		t.Fatalf("write through the restarted standby: %v", err)
 	}
 }
