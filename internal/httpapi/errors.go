@@ -7,6 +7,7 @@ import (
 
 	"github.com/wardsec/ward/internal/barrier"
 	"github.com/wardsec/ward/internal/engine"
+	"github.com/wardsec/ward/internal/storage"
 )
 
 // statusFor maps an error to its HTTP status and the message the client
@@ -32,6 +33,10 @@ func statusFor(err error) (int, string) {
 		return http.StatusServiceUnavailable, "Vault is sealed"
 	case errors.Is(err, engine.ErrUnavailable):
 		return http.StatusServiceUnavailable, message(err, "service temporarily unavailable")
+	case errors.Is(err, storage.ErrNotLeader):
+		// The active node lost its raft leadership mid-request; a write
+		// may or may not have been applied.
+		return http.StatusServiceUnavailable, "this node lost the cluster leadership during the request; retry"
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable, "request timed out"
 	case errors.Is(err, context.Canceled):
