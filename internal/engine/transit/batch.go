@@ -50,14 +50,14 @@ type batchResult struct {
 // "reference". Any other error fails the whole request, so an internal
 // failure is never disguised as a bad item. Every result echoes the
 // item's "reference".
-func runBatch(items []any, fn func(i int, item map[string]any) (map[string]any, error)) (*batchResult, error) {
+func runBatch(items []any, fn func(item map[string]any) (map[string]any, error)) (*batchResult, error) {
 	br := &batchResult{results: make([]map[string]any, len(items))}
 	for i, raw := range items {
 		item, isObject := raw.(map[string]any)
 		var out map[string]any
 		var err error
 		if isObject {
-			out, err = fn(i, item)
+			out, err = fn(item)
 		} else {
 			err = fieldErr(fmt.Sprintf("batch_input[%d]", i), "expected an object")
 		}
@@ -108,9 +108,62 @@ func (br *batchResult) response(bi *batchInput, warnings []string) *engine.Respo
 	return resp
 }
 
-// decodeItem decodes one batch item. Unknown fields in items are ignored
-// without a warning: a warning per item would drown the answer.
-func decodeItem[T any](item map[string]any) (T, error) {
-	v, _, err := engine.Decode[T](item)
-	return v, err
+// itemBody is the body of an operation that takes batch_input: the
+// fields of one item (the single-item form) and batch_input. A request
+// type has both methods by embedding its item type, which defines item,
+// and batchInput.
+type itemBody[T any] interface {
+	item() *T
+	batch() *batchInput
+}
+
+func (bi *batchInput) batch() *batchInput { return bi }
+
+// itemFunc does an operation on one item and returns its result; batch
+// says whether the item came from batch_input.
+type itemFunc[T any] func(it *T, batch bool) (map[string]any, error)
+
+// handleItems is the plumbing of encrypt, decrypt, rewrap, hmac, sign and
+// verify. It decodes the body into a Q, reads batch_input and calls
+// prepare, which checks the request-wide fields, finds the key and
+// returns what to do with one item. It runs that on the body's own item,
+// or on every batch item (see runBatch), and builds the answer. Unknown
+// fields in batch items are ignored without a warning: a warning per item
+// would drown the answer.
+func handleItems[Q, T any, PQ interface {
+	*Q
+	itemBody[T]
+}](req *engine.Request, prepare func(q PQ, items []any) (itemFunc[T], error)) (*engine.Response, error) {
+	var warnings []string
+	body, err := decode[Q](req.Data, &warnings)
+	if err != nil {
+		return nil, err
+	}
+	q := PQ(&body)
+	items, err := q.batch().items()
+	if err != nil {
+		return nil, err
+	}
+	one, err := prepare(q, items)
+	if err != nil {
+		return nil, err
+	}
+	if items == nil {
+		out, err := one(q.item(), false)
+		if err != nil {
+			return nil, err
+		}
+		return respond(out, warnings), nil
+	}
+	br, err := runBatch(items, func(m map[string]any) (map[string]any, error) {
+		it, _, err := engine.Decode[T](m)
+		if err != nil {
+			return nil, err
+		}
+		return one(&it, true)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return br.response(q.batch(), warnings), nil
 }

@@ -63,11 +63,22 @@ func parseCiphertext(s string) (int, []byte, error) {
 	if rule != "" {
 		return 0, nil, fieldErr("ciphertext", rule)
 	}
-	raw, err := base64.StdEncoding.Strict().DecodeString(data)
+	raw, err := decodeCanonical(base64.StdEncoding, data)
 	if err != nil || len(raw) == 0 {
 		return 0, nil, fieldErr("ciphertext", "the data after the key version must be non-empty base64")
 	}
 	return n, raw, nil
+}
+
+// decodeCanonical decodes s only if it is how enc writes the bytes, so
+// that a ciphertext, signature or HMAC has one spelling: Strict refuses
+// stray bits in the last character, and line breaks, which every decoder
+// skips, are refused here.
+func decodeCanonical(enc *base64.Encoding, s string) ([]byte, error) {
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, fmt.Errorf("line break in base64")
+	}
+	return enc.Strict().DecodeString(s)
 }
 
 // formatCiphertext is the inverse of parseCiphertext.
@@ -137,9 +148,12 @@ func (r *ring) encrypt(rnd io.Reader, n int, m *material, pt []byte, in *cipherI
 	}
 	if t.rsaBits() > 0 {
 		pub := &m.signer.(*rsa.PrivateKey).PublicKey
+		if len(pt) > pub.Size()-2*sha256.Size-2 {
+			return "", fieldErr("plaintext", fmt.Sprintf("too long for a %d-bit RSA key with this padding", t.rsaBits()))
+		}
 		out, err := rsa.EncryptOAEP(sha256.New(), rnd, pub, pt, nil)
 		if err != nil {
-			return "", fieldErr("plaintext", fmt.Sprintf("too long for a %d-bit RSA key with this padding", t.rsaBits()))
+			return "", fmt.Errorf("rsa encrypt: %w", err)
 		}
 		return formatCiphertext(n, out), nil
 	}

@@ -42,6 +42,9 @@
 // are base64url without padding, everything else standard base64. A
 // ciphertext that fails authentication is refused with one message that
 // says no more than that (400); malformed ones get a 400 naming the rule.
+// Each has one spelling: base64 other than the engine writes it (line
+// breaks, stray bits in the last character) is malformed, so callers
+// that compare or deduplicate them as strings are not misled.
 //
 // # Derivation and convergent encryption
 //

@@ -20,6 +20,8 @@ type encryptItem struct {
 	Reference      string  `json:"reference"`
 }
 
+func (it *encryptItem) item() *encryptItem { return it }
+
 // String describes the item without its plaintext.
 func (it encryptItem) String() string {
 	return fmt.Sprintf("encrypt item (plaintext redacted, reference %q)", it.Reference)
@@ -38,44 +40,22 @@ func (b *backend) encrypt(ctx context.Context, req *engine.Request) (*engine.Res
 	if err := validateName("name", name); err != nil {
 		return nil, err
 	}
-	var warnings []string
-	q, err := decode[encryptRequest](req.Data, &warnings)
-	if err != nil {
-		return nil, err
-	}
-	items, err := q.items()
-	if err != nil {
-		return nil, err
-	}
-	firstContext := q.Context
-	if items != nil {
-		firstContext = ""
-		if m, ok := items[0].(map[string]any); ok {
-			firstContext, _ = m["context"].(string)
+	return handleItems(req, func(q *encryptRequest, items []any) (itemFunc[encryptItem], error) {
+		firstContext := q.Context
+		if items != nil {
+			firstContext = ""
+			if m, ok := items[0].(map[string]any); ok {
+				firstContext, _ = m["context"].(string)
+			}
 		}
-	}
-	r, err := b.encryptionKey(ctx, req, name, &q, firstContext)
-	if err != nil {
-		return nil, err
-	}
-	if items == nil {
-		out, err := b.encryptOne(r, &q.encryptItem, "")
+		r, err := b.encryptionKey(ctx, req, name, q, firstContext)
 		if err != nil {
 			return nil, err
 		}
-		return respond(out, warnings), nil
-	}
-	br, err := runBatch(items, func(_ int, m map[string]any) (map[string]any, error) {
-		it, err := decodeItem[encryptItem](m)
-		if err != nil {
-			return nil, err
-		}
-		return b.encryptOne(r, &it, q.PaddingScheme)
+		return func(it *encryptItem, _ bool) (map[string]any, error) {
+			return b.encryptOne(r, it, q.PaddingScheme)
+		}, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return br.response(&q.batchInput, warnings), nil
 }
 
 // encryptionKey returns the key to encrypt with. A missing key is created
@@ -173,43 +153,27 @@ type decryptItem struct {
 	Reference      string  `json:"reference"`
 }
 
-func (b *backend) decrypt(ctx context.Context, req *engine.Request) (*engine.Response, error) {
-	var warnings []string
-	q, err := decode[struct {
-		decryptItem
-		batchInput
-	}](req.Data, &warnings)
-	if err != nil {
-		return nil, err
-	}
-	items, err := q.items()
-	if err != nil {
-		return nil, err
-	}
-	r, err := b.key(ctx, "decrypt", req.Var("name"))
-	if err != nil {
-		return nil, err
-	}
-	if items == nil {
-		out, err := decryptOne(r, &q.decryptItem, "")
-		if err != nil {
-			return nil, err
-		}
-		return respond(out, warnings), nil
-	}
-	br, err := runBatch(items, func(_ int, m map[string]any) (map[string]any, error) {
-		it, err := decodeItem[decryptItem](m)
-		if err != nil {
-			return nil, err
-		}
-		return decryptOne(r, &it, q.PaddingScheme)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return br.response(&q.batchInput, warnings), nil
+func (it *decryptItem) item() *decryptItem { return it }
+
+type decryptRequest struct {
+	decryptItem
+	batchInput
 }
 
+func (b *backend) decrypt(ctx context.Context, req *engine.Request) (*engine.Response, error) {
+	return handleItems(req, func(q *decryptRequest, _ []any) (itemFunc[decryptItem], error) {
+		r, err := b.key(ctx, "decrypt", req.Var("name"))
+		if err != nil {
+			return nil, err
+		}
+		return func(it *decryptItem, _ bool) (map[string]any, error) {
+			return decryptOne(r, it, q.PaddingScheme)
+		}, nil
+	})
+}
+
+// decryptOne decrypts one item; padding is the request-wide
+// padding_scheme, used when the item has none.
 func decryptOne(r *ring, it *decryptItem, padding string) (map[string]any, error) {
 	if it.Ciphertext == nil || *it.Ciphertext == "" {
 		return nil, fieldErr("ciphertext", "required")
@@ -242,53 +206,33 @@ type rewrapItem struct {
 	Reference            string  `json:"reference"`
 }
 
+func (it *rewrapItem) item() *rewrapItem { return it }
+
+type rewrapRequest struct {
+	rewrapItem
+	batchInput
+}
+
 func (b *backend) rewrap(ctx context.Context, req *engine.Request) (*engine.Response, error) {
-	var warnings []string
-	q, err := decode[struct {
-		rewrapItem
-		batchInput
-	}](req.Data, &warnings)
-	if err != nil {
-		return nil, err
-	}
-	items, err := q.items()
-	if err != nil {
-		return nil, err
-	}
-	r, err := b.key(ctx, "rewrap", req.Var("name"))
-	if err != nil {
-		return nil, err
-	}
-	if items == nil {
-		out, err := b.rewrapOne(r, &q.rewrapItem, nil)
+	return handleItems(req, func(q *rewrapRequest, _ []any) (itemFunc[rewrapItem], error) {
+		r, err := b.key(ctx, "rewrap", req.Var("name"))
 		if err != nil {
 			return nil, err
 		}
-		return respond(out, warnings), nil
-	}
-	br, err := runBatch(items, func(_ int, m map[string]any) (map[string]any, error) {
-		it, err := decodeItem[rewrapItem](m)
-		if err != nil {
-			return nil, err
-		}
-		return b.rewrapOne(r, &it, &q.rewrapItem)
+		return func(it *rewrapItem, _ bool) (map[string]any, error) {
+			return b.rewrapOne(r, it, &q.rewrapItem)
+		}, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return br.response(&q.batchInput, warnings), nil
 }
 
 // rewrapOne re-encrypts one item; top holds the request-wide padding
-// schemes of a batch.
+// schemes, used when the item has none.
 func (b *backend) rewrapOne(r *ring, it *rewrapItem, top *rewrapItem) (map[string]any, error) {
 	if it.Ciphertext == nil || *it.Ciphertext == "" {
 		return nil, fieldErr("ciphertext", "required")
 	}
-	if top != nil {
-		it.DecryptPaddingScheme = cmpOr(it.DecryptPaddingScheme, top.DecryptPaddingScheme)
-		it.EncryptPaddingScheme = cmpOr(it.EncryptPaddingScheme, top.EncryptPaddingScheme)
-	}
+	it.DecryptPaddingScheme = cmpOr(it.DecryptPaddingScheme, top.DecryptPaddingScheme)
+	it.EncryptPaddingScheme = cmpOr(it.EncryptPaddingScheme, top.EncryptPaddingScheme)
 	dec, err := newCipherInput(it.Context, it.AssociatedData, it.DecryptPaddingScheme, "decrypt_padding_scheme")
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -209,6 +210,9 @@ func parseBackup(s string) (*policy, error) {
 	var doc backupDoc
 	if err := dec.Decode(&doc); err != nil || doc.Format != backupFormat || doc.Policy == nil {
 		return nil, fieldErr("backup", "not a Ward transit backup ("+backupFormat+")")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fieldErr("backup", "not a Ward transit backup ("+backupFormat+"): data follows the document")
 	}
 	return doc.Policy, nil
 }

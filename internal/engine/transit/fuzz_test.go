@@ -14,8 +14,8 @@ import (
 
 // FuzzParseCiphertext checks the ciphertext parser and the decryptor
 // behind it: nothing panics, an error means no output, an accepted
-// ciphertext re-encodes to itself, and only the genuine ciphertext (or an
-// encoding of the same bytes) decrypts.
+// ciphertext re-encodes to itself (there is one spelling of each), and
+// only the genuine ciphertext decrypts.
 func FuzzParseCiphertext(f *testing.F) {
 	h := newHarness(f)
 	h.ok(update, "keys/k", "")
@@ -28,7 +28,7 @@ func FuzzParseCiphertext(f *testing.F) {
 	}
 	var seeds []string
 	for ct := range genuine {
-		seeds = append(seeds, ct, strings.Replace(ct, "vault:v", "vault:v1", 1), ct[:len(ct)-4])
+		seeds = append(seeds, ct, strings.Replace(ct, "vault:v", "vault:v1", 1), ct[:len(ct)-4], ct[:12]+"\n"+ct[12:], ct+"\r\n")
 	}
 	for _, s := range append(seeds,
 		"vault:v1:AAAA", "vault:v1:", "vault:v:AAAA", "vault:v0:AAAA", "vault:v01:AAAA", "vault:v-1:AAAA",
@@ -48,7 +48,7 @@ func FuzzParseCiphertext(f *testing.F) {
 				t.Fatalf("parse %q = %d %x", s, n, raw)
 			}
 			again := formatCiphertext(n, raw)
-			if !strings.ContainsAny(s, "\r\n") && again != s {
+			if again != s {
 				t.Fatalf("parse %q re-encodes to %q", s, again)
 			}
 			if n2, raw2, err := parseCiphertext(again); err != nil || n2 != n || !bytes.Equal(raw2, raw) {

@@ -183,66 +183,42 @@ func (it hmacItem) String() string {
 	return fmt.Sprintf("hmac item (input redacted, reference %q)", it.Reference)
 }
 
+func (it *hmacItem) item() *hmacItem { return it }
+
+type hmacRequest struct {
+	hmacItem
+	batchInput
+	KeyVersion int    `json:"key_version"`
+	Algorithm  string `json:"algorithm"`
+}
+
 // hmac answers hmac/{name}[/{algorithm}].
 func (b *backend) hmac(ctx context.Context, req *engine.Request) (*engine.Response, error) {
-	var warnings []string
-	q, err := decode[struct {
-		hmacItem
-		batchInput
-		KeyVersion int    `json:"key_version"`
-		Algorithm  string `json:"algorithm"`
-	}](req.Data, &warnings)
-	if err != nil {
-		return nil, err
-	}
-	field, name := "algorithm", q.Algorithm
-	if v := req.Var("algorithm"); v != "" {
-		field, name = "algorithm (path)", v
-	}
-	h, err := digestAlg(field, name)
-	if err != nil {
-		return nil, err
-	}
-	items, err := q.items()
-	if err != nil {
-		return nil, err
-	}
-	r, err := b.key(ctx, "hmac", req.Var("name"))
-	if err != nil {
-		return nil, err
-	}
-	n, m, err := r.useVersion(q.KeyVersion)
-	if err != nil {
-		return nil, err
-	}
-	one := func(it *hmacItem) (map[string]any, error) {
-		if it.Input == nil {
-			return nil, fieldErr("input", "required: the base64 of the data to HMAC")
+	return handleItems(req, func(q *hmacRequest, _ []any) (itemFunc[hmacItem], error) {
+		field, name := "algorithm", q.Algorithm
+		if v := req.Var("algorithm"); v != "" {
+			field, name = "algorithm (path)", v
 		}
-		in, err := decodeB64("input", *it.Input)
+		h, err := digestAlg(field, name)
 		if err != nil {
 			return nil, err
 		}
-		return map[string]any{"hmac": formatVersioned(n, base64.StdEncoding.EncodeToString(macOf(h, m.hmacKey, in)))}, nil
-	}
-	if items == nil {
-		out, err := one(&q.hmacItem)
+		r, err := b.key(ctx, "hmac", req.Var("name"))
 		if err != nil {
 			return nil, err
 		}
-		return respond(out, warnings), nil
-	}
-	br, err := runBatch(items, func(_ int, item map[string]any) (map[string]any, error) {
-		it, err := decodeItem[hmacItem](item)
+		n, m, err := r.useVersion(q.KeyVersion)
 		if err != nil {
 			return nil, err
 		}
-		return one(&it)
+		return func(it *hmacItem, _ bool) (map[string]any, error) {
+			in, err := requiredB64("input", it.Input, "the data to HMAC")
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"hmac": formatVersioned(n, base64.StdEncoding.EncodeToString(macOf(h, m.hmacKey, in)))}, nil
+		}, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return br.response(&q.batchInput, warnings), nil
 }
 
 func macOf(h hashAlg, key, data []byte) []byte {
@@ -257,9 +233,9 @@ func (r *ring) verifyHMAC(h hashAlg, input []byte, tag string) (bool, error) {
 	if rule != "" {
 		return false, fieldErr("hmac", rule)
 	}
-	want, err := base64.StdEncoding.DecodeString(data)
+	want, err := decodeCanonical(base64.StdEncoding, data)
 	if err != nil {
-		return false, fieldErr("hmac", "the data after the key version must be base64")
+		return false, fieldErr("hmac", "the data after the key version must be base64 as hmac writes it")
 	}
 	m, err := r.openVersion("hmac", n)
 	if err != nil {

@@ -126,6 +126,7 @@ func (r *ring) sign(rnd io.Reader, n int, m *material, input, context []byte, o 
 	}
 	var raw []byte
 	var pub ed25519.PublicKey
+	src := &readerErr{r: rnd}
 	switch k := m.signer.(type) {
 	case ed25519.PrivateKey:
 		key, err := r.ed25519Key(m, context)
@@ -138,21 +139,23 @@ func (r *ring) sign(rnd io.Reader, n int, m *material, input, context []byte, o 
 		}
 	case *ecdsa.PrivateKey:
 		if o.jws {
-			rr, ss, err := ecdsa.Sign(rnd, k, digest)
-			if err == nil {
+			var rr, ss *big.Int
+			if rr, ss, err = ecdsa.Sign(src, k, digest); err == nil {
 				size := (k.Curve.Params().BitSize + 7) / 8
 				raw = append(rr.FillBytes(make([]byte, size)), ss.FillBytes(make([]byte, size))...)
 			}
 		} else {
-			raw, err = ecdsa.SignASN1(rnd, k, digest)
+			raw, err = ecdsa.SignASN1(src, k, digest)
 		}
 	case *rsa.PrivateKey:
 		if o.pkcs1v15 {
-			raw, err = rsa.SignPKCS1v15(rnd, k, o.hash.id, digest)
+			raw, err = rsa.SignPKCS1v15(src, k, o.hash.id, digest)
 		} else {
-			raw, err = rsa.SignPSS(rnd, k, o.hash.id, digest, &rsa.PSSOptions{SaltLength: o.salt})
+			raw, err = rsa.SignPSS(src, k, o.hash.id, digest, &rsa.PSSOptions{SaltLength: o.salt})
 		}
-		if err != nil {
+		if err != nil && src.err == nil {
+			// The input or the options do not fit the key (a salt too
+			// long for it, an unhashed input too long to sign).
 			return "", nil, engine.BadRequest("sign: %v", err)
 		}
 	default:
@@ -164,13 +167,28 @@ func (r *ring) sign(rnd io.Reader, n int, m *material, input, context []byte, o 
 	return formatVersioned(n, o.encoding().EncodeToString(raw)), pub, nil
 }
 
+// readerErr records the first error its reader returns, so that a
+// failure for want of randomness is told from one caused by the input.
+type readerErr struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readerErr) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	return n, err
+}
+
 // verifySignature checks a "vault:v<n>:<signature>" of input.
 func (r *ring) verifySignature(sig string, input, context []byte, o *signOptions) (bool, error) {
 	n, data, rule := parseVersioned(sig)
 	if rule != "" {
 		return false, fieldErr("signature", rule)
 	}
-	raw, err := o.encoding().DecodeString(data)
+	raw, err := decodeCanonical(o.encoding(), data)
 	if err != nil {
 		return false, fieldErr("signature", "the data after the key version is not in the encoding marshaling_algorithm implies")
 	}
@@ -215,80 +233,66 @@ type signItem struct {
 	Reference string  `json:"reference"`
 }
 
+func (it *signItem) item() *signItem { return it }
+
 // String describes the item without its input.
 func (it signItem) String() string {
 	return fmt.Sprintf("sign item (input redacted, reference %q)", it.Reference)
 }
 
+type signRequest struct {
+	signItem
+	batchInput
+	signParams
+	KeyVersion int `json:"key_version"`
+}
+
 // sign answers sign/{name}[/{algorithm}].
 func (b *backend) sign(ctx context.Context, req *engine.Request) (*engine.Response, error) {
-	var warnings []string
-	q, err := decode[struct {
-		signItem
-		batchInput
-		signParams
-		KeyVersion int `json:"key_version"`
-	}](req.Data, &warnings)
-	if err != nil {
-		return nil, err
-	}
-	items, err := q.items()
-	if err != nil {
-		return nil, err
-	}
-	r, err := b.key(ctx, "sign", req.Var("name"))
-	if err != nil {
-		return nil, err
-	}
-	if !r.p.Type.signing() {
-		return nil, engineBadType("sign", r.p.Type)
-	}
-	o, err := q.options(req.Var("algorithm"), r.p.Type)
-	if err != nil {
-		return nil, err
-	}
-	n, m, err := r.useVersion(q.KeyVersion)
-	if err != nil {
-		return nil, err
-	}
-	one := func(it *signItem, batch bool) (map[string]any, error) {
-		if it.Input == nil {
-			return nil, fieldErr("input", "required: the base64 of the data to sign")
-		}
-		in, err := decodeB64("input", *it.Input)
+	return handleItems(req, func(q *signRequest, _ []any) (itemFunc[signItem], error) {
+		r, err := b.key(ctx, "sign", req.Var("name"))
 		if err != nil {
 			return nil, err
 		}
-		c, err := decodeB64("context", it.Context)
+		if !r.p.Type.signing() {
+			return nil, engineBadType("sign", r.p.Type)
+		}
+		o, err := q.options(req.Var("algorithm"), r.p.Type)
 		if err != nil {
 			return nil, err
 		}
-		sig, pub, err := r.sign(b.rand(), n, m, in, c, o)
+		n, m, err := r.useVersion(q.KeyVersion)
 		if err != nil {
 			return nil, err
 		}
-		out := map[string]any{"signature": sig, "key_version": n}
-		if pub != nil && batch {
-			out["publickey"] = base64.StdEncoding.EncodeToString(pub)
-		}
-		return out, nil
-	}
-	if items == nil {
-		out, err := one(&q.signItem, false)
-		if err != nil {
-			return nil, err
-		}
-		return respond(out, warnings), nil
-	}
-	br, err := runBatch(items, func(_ int, item map[string]any) (map[string]any, error) {
-		it, err := decodeItem[signItem](item)
-		if err != nil {
-			return nil, err
-		}
-		return one(&it, true)
+		return func(it *signItem, batch bool) (map[string]any, error) {
+			in, c, err := inputAndContext(it.Input, it.Context, "the data to sign")
+			if err != nil {
+				return nil, err
+			}
+			sig, pub, err := r.sign(b.rand(), n, m, in, c, o)
+			if err != nil {
+				return nil, err
+			}
+			out := map[string]any{"signature": sig, "key_version": n}
+			if pub != nil && batch {
+				out["publickey"] = base64.StdEncoding.EncodeToString(pub)
+			}
+			return out, nil
+		}, nil
 	})
+}
+
+// inputAndContext decodes the input and context of a sign or verify
+// item; what says what the input holds.
+func inputAndContext(input *string, context, what string) ([]byte, []byte, error) {
+	in, err := requiredB64("input", input, what)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return br.response(&q.batchInput, warnings), nil
+	c, err := decodeB64("context", context)
+	if err != nil {
+		return nil, nil, err
+	}
+	return in, c, nil
 }

@@ -118,6 +118,15 @@ func decodeB64(field, s string) ([]byte, error) {
 	return b, nil
 }
 
+// requiredB64 decodes a required base64 field; what says what the field
+// holds ("the data to sign") when it is missing.
+func requiredB64(field string, s *string, what string) ([]byte, error) {
+	if s == nil {
+		return nil, fieldErr(field, "required: the base64 of "+what)
+	}
+	return decodeB64(field, *s)
+}
+
 // decode is engine.Decode with the warnings attached to resp.
 func decode[T any](data map[string]any, warnings *[]string) (T, error) {
 	v, w, err := engine.Decode[T](data)

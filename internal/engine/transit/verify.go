@@ -15,98 +15,78 @@ type verifyItem struct {
 	Reference string  `json:"reference"`
 }
 
+func (it *verifyItem) item() *verifyItem { return it }
+
+type verifyRequest struct {
+	verifyItem
+	batchInput
+	signParams
+}
+
 // verify answers verify/{name}[/{algorithm}]: it checks signatures from
 // sign, or HMACs from hmac. A check that fails is {"valid": false}, not an
 // error; a malformed signature or HMAC is a 400.
 func (b *backend) verify(ctx context.Context, req *engine.Request) (*engine.Response, error) {
-	var warnings []string
-	q, err := decode[struct {
-		verifyItem
-		batchInput
-		signParams
-	}](req.Data, &warnings)
-	if err != nil {
-		return nil, err
-	}
-	items, err := q.items()
-	if err != nil {
-		return nil, err
-	}
-	useHMAC, err := verifyKind(&q.verifyItem, items)
-	if err != nil {
-		return nil, err
-	}
-	r, err := b.key(ctx, "verify", req.Var("name"))
-	if err != nil {
-		return nil, err
-	}
-	var check func(it *verifyItem, input, context []byte) (bool, error)
+	return handleItems(req, func(q *verifyRequest, items []any) (itemFunc[verifyItem], error) {
+		useHMAC, err := verifyKind(&q.verifyItem, items)
+		if err != nil {
+			return nil, err
+		}
+		r, err := b.key(ctx, "verify", req.Var("name"))
+		if err != nil {
+			return nil, err
+		}
+		check, err := q.checker(r, req.Var("algorithm"), useHMAC)
+		if err != nil {
+			return nil, err
+		}
+		return func(it *verifyItem, _ bool) (map[string]any, error) {
+			in, c, err := inputAndContext(it.Input, it.Context, "the signed data")
+			if err != nil {
+				return nil, err
+			}
+			ok, err := check(it, in, c)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"valid": ok}, nil
+		}, nil
+	})
+}
+
+// checker returns the check of one item: an HMAC check, or a signature
+// check with the request's signature parameters. urlAlg is the algorithm
+// named in the path.
+func (q *verifyRequest) checker(r *ring, urlAlg string, useHMAC bool) (func(it *verifyItem, input, context []byte) (bool, error), error) {
 	if useHMAC {
 		field, name := "hash_algorithm", cmpOr(q.HashAlgorithm, q.Algorithm)
-		if v := req.Var("algorithm"); v != "" {
-			field, name = "hash_algorithm (path)", v
+		if urlAlg != "" {
+			field, name = "hash_algorithm (path)", urlAlg
 		}
 		h, err := digestAlg(field, name)
 		if err != nil {
 			return nil, err
 		}
-		check = func(it *verifyItem, input, _ []byte) (bool, error) {
+		return func(it *verifyItem, input, _ []byte) (bool, error) {
 			if it.HMAC == "" {
 				return false, fieldErr("hmac", "required in every item of an HMAC batch")
 			}
 			return r.verifyHMAC(h, input, it.HMAC)
-		}
-	} else {
-		if !r.p.Type.signing() {
-			return nil, engineBadType("verify", r.p.Type)
-		}
-		o, err := q.options(req.Var("algorithm"), r.p.Type)
-		if err != nil {
-			return nil, err
-		}
-		check = func(it *verifyItem, input, context []byte) (bool, error) {
-			if it.Signature == "" {
-				return false, fieldErr("signature", "required in every item of a signature batch")
-			}
-			return r.verifySignature(it.Signature, input, context, o)
-		}
+		}, nil
 	}
-	one := func(it *verifyItem) (map[string]any, error) {
-		if it.Input == nil {
-			return nil, fieldErr("input", "required: the base64 of the signed data")
-		}
-		in, err := decodeB64("input", *it.Input)
-		if err != nil {
-			return nil, err
-		}
-		c, err := decodeB64("context", it.Context)
-		if err != nil {
-			return nil, err
-		}
-		ok, err := check(it, in, c)
-		if err != nil {
-			return nil, err
-		}
-		return map[string]any{"valid": ok}, nil
+	if !r.p.Type.signing() {
+		return nil, engineBadType("verify", r.p.Type)
 	}
-	if items == nil {
-		out, err := one(&q.verifyItem)
-		if err != nil {
-			return nil, err
-		}
-		return respond(out, warnings), nil
-	}
-	br, err := runBatch(items, func(_ int, item map[string]any) (map[string]any, error) {
-		it, err := decodeItem[verifyItem](item)
-		if err != nil {
-			return nil, err
-		}
-		return one(&it)
-	})
+	o, err := q.options(urlAlg, r.p.Type)
 	if err != nil {
 		return nil, err
 	}
-	return br.response(&q.batchInput, warnings), nil
+	return func(it *verifyItem, input, context []byte) (bool, error) {
+		if it.Signature == "" {
+			return false, fieldErr("signature", "required in every item of a signature batch")
+		}
+		return r.verifySignature(it.Signature, input, context, o)
+	}, nil
 }
 
 // verifyKind decides between signature and HMAC checking. A single check
