@@ -74,12 +74,15 @@ type RetryJoin struct {
 
 // Listener is one `listener "tcp" { ... }` block.
 type Listener struct {
-	Type               string // tcp
-	Address            string // host:port to bind
-	ClusterAddress     string // host:port for cluster traffic (HA)
-	TLSDisable         bool
-	TLSCertFile        string
-	TLSKeyFile         string
+	Type           string // tcp
+	Address        string // host:port to bind
+	ClusterAddress string // host:port for cluster traffic (HA)
+	TLSDisable     bool
+	TLSCertFile    string
+	TLSKeyFile     string
+	// TLSClientCAFile is the CA that signs every cluster node's
+	// certificate; raft traffic on cluster_address is mutual TLS with it.
+	TLSClientCAFile    string
 	TLSMinVersion      string        // tls12 or tls13
 	MaxRequestSize     int64         // bytes; always > 0 in a valid config
 	MaxRequestDuration time.Duration // always > 0 in a valid config

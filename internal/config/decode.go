@@ -181,9 +181,10 @@ func (d *errorList) decodeListener(b block) (Listener, bool) {
 			l.TLSDisable, err = boolValue(n)
 			return err
 		},
-		"tls_cert_file":   stringField(&l.TLSCertFile),
-		"tls_key_file":    stringField(&l.TLSKeyFile),
-		"tls_min_version": enumField(&l.TLSMinVersion, tlsVersions, errTLSVersion),
+		"tls_cert_file":      stringField(&l.TLSCertFile),
+		"tls_key_file":       stringField(&l.TLSKeyFile),
+		"tls_client_ca_file": stringField(&l.TLSClientCAFile),
+		"tls_min_version":    enumField(&l.TLSMinVersion, tlsVersions, errTLSVersion),
 		"max_request_size": func(n ast.Node) error {
 			v, err := intValue(n)
 			switch {

@@ -75,13 +75,51 @@ func openRaft(cfg *config.Config, log *slog.Logger) (*raft.Backend, error) {
 			return nil, err
 		}
 	}
+	tlsConf, err := raftTLS(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	b, err := raft.Open(context.Background(), raft.Options{
-		Dir: cfg.Storage.Path, NodeID: id, ClusterAddr: advertise, BindAddr: bind, Logger: log,
+		Dir: cfg.Storage.Path, NodeID: id, ClusterAddr: advertise, BindAddr: bind, Logger: log, TLS: tlsConf,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open raft storage: %w", err)
 	}
 	return b, nil
+}
+
+// raftTLS is the mutual TLS of raft traffic: the cluster listener's
+// certificate as this node's identity, and tls_client_ca_file as the CA
+// every node's certificate must chain to. A listener with tls_disable
+// leaves raft in plain TCP, with a warning.
+func raftTLS(cfg *config.Config, log *slog.Logger) (*tls.Config, error) {
+	l := cfg.Listeners[0]
+	for _, c := range cfg.Listeners {
+		if c.ClusterAddress != "" {
+			l = c
+			break
+		}
+	}
+	if l.TLSDisable {
+		log.Warn("server: raft traffic between nodes is not encrypted or authenticated (the listener sets tls_disable); keep the cluster port on a private network")
+		return nil, nil
+	}
+	if l.TLSClientCAFile == "" {
+		return nil, fmt.Errorf(`listener "tcp" %s: raft storage needs tls_client_ca_file: the CA that signed every node's certificate, which raft traffic is authenticated with`, l.Address)
+	}
+	cert, err := tls.LoadX509KeyPair(l.TLSCertFile, l.TLSKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("raft TLS: %w", err)
+	}
+	pem, err := os.ReadFile(l.TLSClientCAFile)
+	if err != nil {
+		return nil, fmt.Errorf("raft TLS: tls_client_ca_file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("raft TLS: tls_client_ca_file %s holds no PEM certificate", l.TLSClientCAFile)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, ClientCAs: pool, MinVersion: tls.VersionTLS13}, nil
 }
 
 func persistentNodeID(dir string) (string, error) {
@@ -104,8 +142,9 @@ func persistentNodeID(dir string) (string, error) {
 }
 
 // forwardTransport is how a standby reaches the active node: from this
-// node's own API address, trusting the system roots and the certificate
-// of this node's first TLS listener (cluster nodes usually share a CA).
+// node's own API address, trusting the system roots, the certificate file
+// of this node's first TLS listener and its tls_client_ca_file (cluster
+// nodes share a CA).
 func forwardTransport(cfg *config.Config) *http.Transport {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	if len(cfg.Listeners) == 0 {
@@ -123,8 +162,10 @@ func forwardTransport(cfg *config.Config) *http.Transport {
 		if err != nil {
 			pool = x509.NewCertPool()
 		}
-		if pem, err := os.ReadFile(l.TLSCertFile); err == nil {
-			pool.AppendCertsFromPEM(pem)
+		for _, f := range []string{l.TLSCertFile, l.TLSClientCAFile} {
+			if pem, err := os.ReadFile(f); f != "" && err == nil {
+				pool.AppendCertsFromPEM(pem)
+			}
 		}
 		tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}
 	}

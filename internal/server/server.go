@@ -115,6 +115,7 @@ func New(cfg *config.Config, logOut io.Writer) (*Server, error) {
 		OldSeal:         sl.old,
 		APIAddr:         apiAddr,
 		ClusterAddr:     clusterAddr,
+		JoinClient:      &http.Client{Transport: forwardTransport(cfg), Timeout: 10 * time.Second},
 	})
 	if err == nil {
 		err = c.CheckSeal(context.Background())

@@ -14,7 +14,7 @@ import (
 // fast timeouts keep tests quick; they are still several times the
 // loopback round trip, also under -race on two cores.
 const (
-	fastHeartbeat = 100 * time.Millisecond
+	fastHeartbeat = 250 * time.Millisecond
 	waitLimit     = 10 * time.Second
 )
 

@@ -1,6 +1,7 @@
 package raft
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,6 +47,12 @@ type Options struct {
 	// ClusterAddr (for example "0.0.0.0:8201" behind NAT). "" means
 	// ClusterAddr.
 	BindAddr string
+
+	// TLS, when set, makes raft traffic mutual TLS: the node listens and
+	// dials with TLS.Certificates and accepts only peers whose certificate
+	// chains to TLS.ClientCAs (and, dialing, TLS.RootCAs). nil is plain
+	// TCP, for a private network.
+	TLS *tls.Config
 
 	// Logger receives raft's own log lines (hclog levels mapped to slog:
 	// trace and debug to Debug, info to Info, and so on). nil discards.

@@ -147,7 +147,7 @@ func (b *Backend) open() error {
 	if tcpAddr.Port == 0 {
 		advertise = nil // advertise the port the listener picked
 	}
-	stream, err := newStreamLayer(o.BindAddr, advertise)
+	stream, err := newStreamLayer(o.BindAddr, advertise, o.TLS)
 	if err != nil {
 		return fmt.Errorf("raft: open: listen on %s: %w", o.BindAddr, err)
 	}

@@ -2,6 +2,9 @@ package raft
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -19,17 +22,23 @@ type streamLayer struct {
 	ln        net.Listener
 	advertise net.Addr
 	dialer    net.Dialer
+	// tls, when set, wraps every connection in mutual TLS.
+	tls *tls.Config
 }
 
-func newStreamLayer(bind string, advertise net.Addr) (*streamLayer, error) {
+func newStreamLayer(bind string, advertise net.Addr, tlsConf *tls.Config) (*streamLayer, error) {
 	ln, err := net.Listen("tcp", bind)
 	if err != nil {
 		return nil, err
 	}
+	if tlsConf != nil {
+		tlsConf = clusterTLS(tlsConf)
+		ln = tls.NewListener(ln, tlsConf)
+	}
 	if advertise == nil {
 		advertise = ln.Addr()
 	}
-	s := &streamLayer{ln: ln, advertise: advertise}
+	s := &streamLayer{ln: ln, advertise: advertise, tls: tlsConf}
 	if host, _, err := net.SplitHostPort(bind); err == nil {
 		if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
 			s.dialer.LocalAddr = &net.TCPAddr{IP: ip}
@@ -46,7 +55,43 @@ func (s *streamLayer) Addr() net.Addr            { return s.advertise }
 func (s *streamLayer) Dial(address hraft.ServerAddress, timeout time.Duration) (net.Conn, error) {
 	d := s.dialer
 	d.Timeout = timeout
-	return d.Dial("tcp", string(address))
+	if s.tls == nil {
+		return d.Dial("tcp", string(address))
+	}
+	return tls.DialWithDialer(&d, "tcp", string(address), s.tls)
+}
+
+// clusterTLS is conf set up for mutual TLS among cluster nodes: both
+// sides present their certificate and accept a peer whose chain leads to
+// the cluster CA (ClientCAs, or RootCAs). Names are not checked: the CA is
+// the cluster's own, so any certificate it signed is a member, whatever
+// address the node is reached at.
+func clusterTLS(conf *tls.Config) *tls.Config {
+	c := conf.Clone()
+	pool := c.ClientCAs
+	if pool == nil {
+		pool = c.RootCAs
+	}
+	c.ClientCAs, c.RootCAs = pool, pool
+	c.ClientAuth = tls.RequireAnyClientCert // verified by VerifyConnection, any key usage
+	if c.MinVersion < tls.VersionTLS13 {
+		c.MinVersion = tls.VersionTLS13
+	}
+	c.InsecureSkipVerify = true // the chain is checked below, without names
+	c.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return errors.New("raft: the peer sent no certificate")
+		}
+		opts := x509.VerifyOptions{Roots: pool, Intermediates: x509.NewCertPool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
+		for _, ic := range cs.PeerCertificates[1:] {
+			opts.Intermediates.AddCert(ic)
+		}
+		if _, err := cs.PeerCertificates[0].Verify(opts); err != nil {
+			return fmt.Errorf("raft: the peer's certificate is not from the cluster CA: %w", err)
+		}
+		return nil
+	}
+	return c
 }
 
 // Local returns a read-only view of this node's own copy of the data, with
