@@ -195,6 +195,9 @@ func (c *Core) StepDown(ctx context.Context) error {
 	if c.ha == nil {
 		return nil
 	}
+	if peers, err := c.ha.Configuration(ctx); err == nil && voters(peers) < 2 {
+		return nil // nobody to hand over to
+	}
 	if err := c.ha.StepDown(ctx); err != nil && !errors.Is(err, storage.ErrNotLeader) {
 		return fmt.Errorf("step down: %w", err)
 	}
@@ -276,3 +279,38 @@ func (c *Core) leadForInit(ctx context.Context) error {
 	c.log.Info("core: bootstrapped a one-node raft cluster for init", "node_id", c.ha.NodeID())
 	return nil
 }
+
+func voters(peers []storage.Peer) int {
+	n := 0
+	for _, p := range peers {
+		if p.Voter {
+			n++
+		}
+	}
+	return n
+}
+
+// awaitLocalState waits (up to 10 s) for a cluster member's local copy to
+// hold the seal records: after a restart without a clean state file, raft
+// replays the log only once it hears from a leader. Without HA, or on a
+// node that belongs to no cluster, it returns at once.
+func (c *Core) awaitLocalState(ctx context.Context) {
+	if c.ha == nil || !c.ha.Joined() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		if st, err := c.loadSealState(ctx); err != nil || st != nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+// Joined reports whether this node belongs to a raft cluster already.
+func (c *Core) Joined() bool { return c.ha != nil && c.ha.Joined() }

@@ -254,6 +254,7 @@ func (c *Core) unseal(ctx context.Context, key string, migrate bool) (*api.SealS
 	if err != nil {
 		return nil, err
 	}
+	c.awaitLocalState(ctx)
 	c.lifecycle.Lock()
 	err = c.addShare(ctx, share, migrate)
 	c.lifecycle.Unlock()
@@ -400,6 +401,9 @@ func (c *Core) SealStatus(ctx context.Context) (*api.SealStatus, error) {
 	if j := c.hastate.join.Load(); ss == nil && j != nil {
 		ss = j.st
 	}
+	// A cluster member whose local copy is still catching up after a
+	// restart is initialized all the same.
+	st.Initialized = ss == nil && c.ha != nil && c.ha.Joined()
 	if ss != nil {
 		st.Initialized = true
 		st.N, st.T = ss.cfg.Shares()

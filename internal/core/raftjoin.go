@@ -155,7 +155,7 @@ func (c *Core) JoinRaft(ctx context.Context, leaderAddr string) error {
 	defer c.lifecycle.Unlock()
 	if ok, err := c.Initialized(ctx); err != nil {
 		return err
-	} else if ok {
+	} else if ok || c.ha.Joined() {
 		return engine.BadRequest("this node is already initialized or part of a cluster")
 	}
 	var ch api.RaftChallenge

@@ -180,7 +180,7 @@ func retryJoin(ctx context.Context, c *core.Core, joins []config.RetryJoin, log 
 		return
 	}
 	for {
-		if ok, err := c.Initialized(ctx); err == nil && ok {
+		if ok, err := c.Initialized(ctx); (err == nil && ok) || c.Joined() {
 			return
 		}
 		for _, j := range joins {

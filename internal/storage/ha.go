@@ -35,6 +35,9 @@ type HA interface {
 	// leadership check: possibly stale on a follower. Standbys read the
 	// seal records, the keyring and the active node's address through it.
 	Local() Backend
+	// Joined reports whether this node belongs to a cluster (it has
+	// replicated state, though its local copy may still be catching up).
+	Joined() bool
 	// Bootstrap makes a node with no cluster the single voter of a new
 	// one and waits until it leads. It fails with an error wrapping
 	// ErrBootstrapped when the node already belongs to a cluster.

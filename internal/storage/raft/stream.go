@@ -134,3 +134,14 @@ func (v localView) Delete(context.Context, string) error {
 }
 
 var _ storage.HA = (*Backend)(nil)
+
+// Joined reports whether this node belongs to a cluster: it has raft
+// state (a log or a snapshot), from a bootstrap or from a leader that
+// added it. Its local data may still be catching up.
+func (b *Backend) Joined() bool {
+	if b.closed.Load() {
+		return false
+	}
+	last, err := b.lastIndex()
+	return err == nil && last > 0
+}
