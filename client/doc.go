@@ -75,4 +75,22 @@
 // DecodeRootToken).
 // Tokens creates, looks up, renews and revokes tokens; Login and Unwrap
 // cover the remaining auth flows.
+//
+// # Raft clusters
+//
+// RaftJoin (sent to the new node), RaftConfiguration, RaftRemovePeer and
+// StepDown manage a cluster's members and its active node. RaftSnapshot
+// and RaftRestore stream a snapshot of the whole store to and from any
+// io.Writer or io.Reader without holding it in memory:
+//
+//	out, err := os.Create("ward.snap")
+//	n, err := admin.Sys().RaftSnapshot(ctx, out)
+//
+//	// Later, on a new node (initialized on its own and unsealed):
+//	in, err := os.Open("ward.snap")
+//	err = admin.Sys().RaftRestore(ctx, in, true)
+//	// It seals itself: unseal it with the old cluster's key shares.
+//
+// Config.Timeout bounds a whole transfer; use a longer (or negative) one
+// for large snapshots.
 package client

@@ -22,6 +22,7 @@ import (
 //	wardserver dev               # -dev, root token "root"; sets WARD_ADDR and WARD_TOKEN
 //	wardserver dev-random-root   # -dev with a generated root token; sets nothing
 //	wardserver fresh             # inmem storage, uninitialized; sets WARD_ADDR
+//	wardserver raft              # one raft node "solo", uninitialized; sets WARD_ADDR
 //
 // read values out of a command's stdout with capture:
 //
@@ -52,7 +53,7 @@ func TestScripts(t *testing.T) {
 
 func cmdWardServer(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
-		ts.Fatalf("usage: wardserver dev|dev-random-root|fresh")
+		ts.Fatalf("usage: wardserver dev|dev-random-root|fresh|raft")
 	}
 	t := scriptTB{ts}
 	var p *serverProc
@@ -65,6 +66,8 @@ func cmdWardServer(ts *testscript.TestScript, neg bool, args []string) {
 		p = startWard(t, addr, "http", nil, "server", "-dev", "-dev-listen-address="+addr)
 	case "fresh":
 		p = startConfig(t, ts.MkAbs("."), "storage \"inmem\" {}\nlistener \"tcp\" {\n  address = \"%s\"\n  tls_disable = true\n}\ndisable_mlock = true\n")
+	case "raft":
+		p = startRaftSingle(t, ts.MkAbs("."))
 	default:
 		ts.Fatalf("wardserver: unknown mode %q", args[0])
 	}

@@ -83,12 +83,12 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // lookup finds the longest command name that prefixes args. When only a
 // group matches ("kv"), it returns nil and the arguments after the group.
 func lookup(args []string) (*command, []string) {
-	for n := min(3, len(args)); n > 0; n-- {
+	for n := min(4, len(args)); n > 0; n-- {
 		if c, ok := commands[strings.Join(args[:n], " ")]; ok {
 			return c, args[n:]
 		}
 	}
-	for n := min(2, len(args)); n > 0; n-- {
+	for n := min(3, len(args)); n > 0; n-- {
 		if isGroup(strings.Join(args[:n], " ")) {
 			return nil, args[n:]
 		}
@@ -138,10 +138,22 @@ func sortedNames(prefix string) []string {
 	return names
 }
 
+// nameWidth is the width of the name column listing names without
+// prefix: the longest, and at least 22.
+func nameWidth(names []string, prefix string) int {
+	w := 22
+	for _, n := range names {
+		w = max(w, len(strings.TrimPrefix(n, prefix)))
+	}
+	return w
+}
+
 func (a *app) groupHelp(w io.Writer, group string) {
 	fmt.Fprintf(w, "Usage: ward %s <subcommand> [flags] [args]\n\nSubcommands:\n", group)
-	for _, n := range sortedNames(group) {
-		fmt.Fprintf(w, "  %-22s %s\n", strings.TrimPrefix(n, group+" "), commands[n].synopsis)
+	names := sortedNames(group)
+	width := nameWidth(names, group+" ")
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-*s %s\n", width, strings.TrimPrefix(n, group+" "), commands[n].synopsis)
 	}
 	fmt.Fprintf(w, "\nRun `ward %s <subcommand> -h` for details and examples.\n", group)
 }
@@ -154,8 +166,10 @@ and talks to one (every other command).
 
 Commands:
 `)
-	for _, n := range sortedNames("") {
-		fmt.Fprintf(w, "  %-22s %s\n", n, commands[n].synopsis)
+	names := sortedNames("")
+	width := nameWidth(names, "")
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-*s %s\n", width, n, commands[n].synopsis)
 	}
 	fmt.Fprint(w, `
 Getting started:

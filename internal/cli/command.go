@@ -203,7 +203,11 @@ func (c *cmd) printHelp() {
 
 // client builds an API client from the global flags and the environment.
 // The token comes from WARD_TOKEN, then VAULT_TOKEN, then ~/.ward-token.
-func (c *cmd) client() (*client.Client, error) {
+func (c *cmd) client() (*client.Client, error) { return c.clientTimeout(0) }
+
+// clientTimeout is client with a bound on each request, body included
+// (client.Config.Timeout: 0 the default, negative none).
+func (c *cmd) clientTimeout(timeout time.Duration) (*client.Client, error) {
 	tok, err := resolveToken()
 	if err != nil {
 		return nil, err
@@ -215,6 +219,7 @@ func (c *cmd) client() (*client.Client, error) {
 		SkipVerify: c.flagSkipVerify,
 		ClientCert: env("CLIENT_CERT"),
 		ClientKey:  env("CLIENT_KEY"),
+		Timeout:    timeout,
 	})
 	if err != nil {
 		return nil, err

@@ -7,7 +7,9 @@
 // existence check, checks the caller's policies (sudo where the engine marks
 // a path root-protected), spends one use of a limited token, calls the
 // engine, wraps the answer when the caller asked for response wrapping, and
-// revokes a token whose last use this was.
+// revokes a token whose last use this was. Authorize runs the same steps,
+// up to the engine, for the few requests httpapi answers itself because
+// their bodies stream (raft snapshots).
 //
 // Core owns the mount table, the policy store and the token store. It never
 // imports an engine implementation, httpapi or sys: the composition root

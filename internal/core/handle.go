@@ -23,6 +23,48 @@ func (c *Core) Handle(ctx context.Context, req *engine.Request) (*engine.Respons
 	if err != nil {
 		return nil, err
 	}
+	ad, err := c.admit(ctx, s, req)
+	if err != nil {
+		return nil, err
+	}
+	call := ad.call
+	resp, err := call.mount.backend.Handle(ctx, ad.req)
+	c.spend(ctx, s, ad)
+	if err == nil && resp != nil && resp.Login != nil {
+		err = c.completeLogin(ctx, s, call, resp)
+	}
+	if err == nil && resp != nil {
+		if resp.MountType == "" {
+			resp.MountType = call.mount.entry.Type
+		}
+		if req.WrapTTL > 0 && resp.Raw == nil && resp.WrapInfo == nil {
+			resp, err = c.wrap(ctx, s, req.ID, call.path, req.WrapTTL, resp)
+		}
+	}
+	if aerr := c.auditResponse(ctx, s, call, ad.op, resp, err); aerr != nil {
+		return nil, aerr
+	}
+	return resp, err
+}
+
+// admitted is a request that passed every check before its engine.
+type admitted struct {
+	call *auditCall
+	// req is the request as the engine sees it: path relative to the
+	// mount, create or update decided, caller filled in.
+	req *engine.Request
+	// op is the operation the audit entries record.
+	op engine.Operation
+	// exhausted: the request took the token's last use; spend revokes it.
+	exhausted bool
+}
+
+// admit runs the steps every request takes before its engine: path
+// canonicalization, routing, token, existence check and ACL (prepare),
+// the request's audit entry, and the use of a limited token. A request
+// refused on the way is recorded with its error; if no audit device can
+// record it, it is refused with errAuditFailed.
+func (c *Core) admit(ctx context.Context, s *unsealed, req *engine.Request) (*admitted, error) {
 	path, err := canonicalPath(req.Path, req.Operation)
 	if err != nil {
 		return nil, err
@@ -41,37 +83,27 @@ func (c *Core) Handle(ctx context.Context, req *engine.Request) (*engine.Respons
 	if err != nil {
 		return nil, err
 	}
-
+	ad := &admitted{call: call, req: ereq, op: op}
 	entry := call.token
-	var exhausted bool
 	// Unauthenticated paths charge no use; wrapping tokens presented to the
 	// wrapping endpoints are spent by those endpoints.
 	if entry != nil && entry.NumUses > 0 && !ereq.Unauthenticated && !presentsOwnWrapping(entry, path) {
-		if exhausted, err = s.tokens.Use(ctx, entry); err != nil {
+		if ad.exhausted, err = s.tokens.Use(ctx, entry); err != nil {
 			return nil, err
 		}
 	}
-	resp, err := call.mount.backend.Handle(ctx, ereq)
-	if exhausted {
-		if rerr := s.tokens.Revoke(ctx, entry.ID); rerr != nil {
-			c.log.Warn("core: revoke used-up token", "accessor", entry.Accessor, "error", rerr)
-		}
+	return ad, nil
+}
+
+// spend revokes the token of an admitted request that took its last use,
+// once the request is done with it.
+func (c *Core) spend(ctx context.Context, s *unsealed, ad *admitted) {
+	if !ad.exhausted {
+		return
 	}
-	if err == nil && resp != nil && resp.Login != nil {
-		err = c.completeLogin(ctx, s, call, resp)
+	if err := s.tokens.Revoke(ctx, ad.call.token.ID); err != nil {
+		c.log.Warn("core: revoke used-up token", "accessor", ad.call.token.Accessor, "error", err)
 	}
-	if err == nil && resp != nil {
-		if resp.MountType == "" {
-			resp.MountType = call.mount.entry.Type
-		}
-		if req.WrapTTL > 0 && resp.Raw == nil && resp.WrapInfo == nil {
-			resp, err = c.wrap(ctx, s, req.ID, path, req.WrapTTL, resp)
-		}
-	}
-	if aerr := c.auditResponse(ctx, s, call, op, resp, err); aerr != nil {
-		return nil, aerr
-	}
-	return resp, err
 }
 
 // prepare routes the request, resolves its token, decides create versus

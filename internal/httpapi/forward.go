@@ -1,20 +1,27 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net"
 	"net/http"
-	"net/http/httputil"
-	"net/url"
+	"strings"
 	"time"
 
 	"github.com/wardsec/ward/internal/engine"
 )
 
 // forwardedHeader marks a request a standby forwarded. A node that gets
-// one while it is itself a standby (its view of the active node was
-// stale) answers 503 instead of forwarding again, so requests never loop.
-const forwardedHeader = "X-Ward-Forwarded"
+// one while it is itself a standby (the sender's view of the active node
+// was stale) refuses it with notActiveHeader set instead of forwarding
+// again, so requests never loop, and the sender knows the request was not
+// executed and may send it elsewhere.
+const (
+	forwardedHeader = "X-Ward-Forwarded"
+	notActiveHeader = "X-Ward-Not-Active"
+)
 
 // nodeLocal are the endpoints every node answers itself, standby or not.
 var nodeLocal = map[string]bool{
@@ -30,43 +37,133 @@ var nodeLocal = map[string]bool{
 // appear (an election, a step up) before answering 503.
 const activeWait = 5 * time.Second
 
+// hopHeaders are connection-level headers a proxy must not pass on.
+var hopHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
 // forward sends a standby's request to the active node and copies the
-// answer back unchanged: status, headers and body.
-func (h *Handler) forward(w http.ResponseWriter, r *http.Request) {
+// answer back unchanged: status, headers and body. While the cluster has
+// no reachable active node (an election after the active node died), it
+// waits up to activeWait and tries again, but only when the request
+// certainly was not executed: the connection to the old active node was
+// refused, or the node answered that it is not active.
+func (h *Handler) forward(w http.ResponseWriter, r *http.Request, path string) {
 	if r.Header.Get(forwardedHeader) != "" {
+		w.Header().Set(notActiveHeader, "1")
 		writeErrors(w, http.StatusServiceUnavailable, "this node is a standby and the request was already forwarded once; retry")
 		return
 	}
+	if r.ContentLength < 0 || r.ContentLength > maxRetryBody {
+		h.forwardOnce(w, r)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxRequestSize))
+	if err != nil {
+		h.writeError(w, "", err)
+		return
+	}
+	ctx := r.Context()
+	deadline := time.Now().Add(activeWait)
+	for {
+		if !h.core.Standby() {
+			// This node became active (or was sealed) meanwhile: serve it.
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			h.serveLocal(w, r, path)
+			return
+		}
+		addr, err := h.activeAddr(ctx)
+		if err != nil {
+			if !h.core.Standby() {
+				continue
+			}
+			h.writeError(w, "", err)
+			return
+		}
+		resp, err := h.sendForward(ctx, r, addr, bytes.NewReader(body))
+		retry := notExecuted(err) || (resp != nil && resp.Header.Get(notActiveHeader) != "")
+		if retry && time.Now().Before(deadline) {
+			if resp != nil {
+				resp.Body.Close()
+			}
+			select {
+			case <-ctx.Done():
+				h.writeError(w, "", ctx.Err())
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			continue
+		}
+		if err != nil {
+			h.log.Warn("httpapi: forwarding to the active node failed", "active", addr, "error", err)
+			writeErrors(w, http.StatusServiceUnavailable, "the active node could not be reached; retry")
+			return
+		}
+		copyResponse(w, resp)
+		return
+	}
+}
+
+// maxRetryBody is the largest body a standby keeps in memory so that it
+// can send it again after a failover; larger or unsized bodies (snapshot
+// restores) stream through once.
+const maxRetryBody = 4 << 20
+
+// forwardOnce streams a request with a large or unsized body to the
+// active node, without retries.
+func (h *Handler) forwardOnce(w http.ResponseWriter, r *http.Request) {
 	addr, err := h.activeAddr(r.Context())
 	if err != nil {
 		h.writeError(w, "", err)
 		return
 	}
-	target, err := url.Parse(addr)
+	resp, err := h.sendForward(r.Context(), r, addr, http.MaxBytesReader(w, r.Body, h.opts.MaxRequestSize))
 	if err != nil {
-		h.writeError(w, "", err)
+		h.log.Warn("httpapi: forwarding to the active node failed", "active", addr, "error", err)
+		writeErrors(w, http.StatusServiceUnavailable, "the active node could not be reached; retry")
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxRequestSize)
-	proxy := &httputil.ReverseProxy{
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.SetURL(target)
-			pr.Out.Host = target.Host
-			pr.Out.Header.Set(forwardedHeader, "1")
-		},
-		Transport: h.opts.ForwardTransport,
-		ErrorLog:  nil,
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				writeErrors(w, http.StatusRequestEntityTooLarge, "request body too large")
-				return
-			}
-			h.log.Warn("httpapi: forwarding to the active node failed", "active", addr, "error", err)
-			writeErrors(w, http.StatusServiceUnavailable, "the active node could not be reached; retry")
-		},
+	copyResponse(w, resp)
+}
+
+// sendForward makes one attempt at the active node at addr.
+func (h *Handler) sendForward(ctx context.Context, r *http.Request, addr string, body io.Reader) (*http.Response, error) {
+	out, err := http.NewRequestWithContext(ctx, r.Method, strings.TrimRight(addr, "/")+r.URL.RequestURI(), body)
+	if err != nil {
+		return nil, err
 	}
-	proxy.ServeHTTP(w, r)
+	out.Header = r.Header.Clone()
+	for _, k := range hopHeaders {
+		out.Header.Del(k)
+	}
+	out.Header.Set(forwardedHeader, "1")
+	out.ContentLength = r.ContentLength
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		out.Header.Set("X-Forwarded-For", host)
+	}
+	tr := h.opts.ForwardTransport
+	if tr == nil {
+		tr = http.DefaultTransport
+	}
+	return tr.RoundTrip(out)
+}
+
+// notExecuted reports whether a failed attempt certainly never reached
+// the active node's handler: the connection itself could not be made.
+func notExecuted(err error) bool {
+	var op *net.OpError
+	return err != nil && errors.As(err, &op) && op.Op == "dial"
+}
+
+// copyResponse writes resp to w and closes it.
+func copyResponse(w http.ResponseWriter, resp *http.Response) {
+	defer resp.Body.Close()
+	for _, k := range hopHeaders {
+		resp.Header.Del(k)
+	}
+	for k, vs := range resp.Header {
+		w.Header()[k] = vs
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.Copy(w, resp.Body)
 }
 
 // activeAddr waits (up to activeWait, or the request's deadline) for the

@@ -72,10 +72,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), h.opts.MaxRequestDuration)
 	defer cancel()
 	r = r.WithContext(ctx)
-	if !nodeLocal[path] && h.core.Standby() {
-		h.forward(w, r)
+	if isSnapshotPath(path) {
+		h.serveSnapshot(w, r, path) // streams; forwards itself on a standby
 		return
 	}
+	if !nodeLocal[path] && h.core.Standby() {
+		h.forward(w, r, path)
+		return
+	}
+	h.serveLocal(w, r, path)
+}
+
+// serveLocal answers a request on this node.
+func (h *Handler) serveLocal(w http.ResponseWriter, r *http.Request, path string) {
 	if handled := h.serveLifecycle(w, r, path); handled {
 		return
 	}

@@ -1,11 +1,13 @@
 // Package sys is the engine mounted at sys/: mounts, auth methods,
-// policies, capabilities, response wrapping and barrier keys.
+// policies, capabilities, response wrapping, barrier keys, audit devices,
+// and the raft cluster's members and active node.
 //
 // It holds no state of its own. Everything it does is a call into core,
 // through the narrow interfaces declared here, so the endpoints stay thin
 // translations between Vault's wire shapes and core's methods. The bare
 // lifecycle endpoints that work while sealed (init, seal-status, unseal,
-// health, leader) are served by httpapi, not here.
+// health, leader), raft joins, and the raft snapshot endpoints (their
+// bodies stream) are served by httpapi, not here.
 package sys
 
 import (
@@ -17,6 +19,7 @@ import (
 	"github.com/wardsec/ward/internal/barrier"
 	"github.com/wardsec/ward/internal/core"
 	"github.com/wardsec/ward/internal/engine"
+	"github.com/wardsec/ward/internal/storage"
 )
 
 // Every method below returns engine.ErrSealed (503) while the server is
@@ -108,6 +111,22 @@ type Audit interface {
 	AuditHead(path string) (head audit.ChainHead, ok bool)
 }
 
+// Raft is the part of core that manages a raft cluster and its active
+// node. On a server whose storage is not raft, RaftConfiguration and
+// RaftRemovePeer are a 400 and StepDown does nothing.
+type Raft interface {
+	// RaftConfiguration lists the cluster's members as the active node
+	// knows them.
+	RaftConfiguration(ctx context.Context) ([]storage.Peer, error)
+	// RaftRemovePeer removes the member with node ID id; the active node
+	// itself cannot be removed (400).
+	RaftRemovePeer(ctx context.Context, id string) error
+	// StepDown makes the active node give up leadership; another member
+	// becomes active and this node a standby. It seals nothing. With no
+	// other voter to take over it does nothing, as in Vault.
+	StepDown(ctx context.Context) error
+}
+
 // Core is everything sys needs; *core.Core satisfies it.
 type Core interface {
 	Mounts
@@ -115,13 +134,14 @@ type Core interface {
 	Wrapping
 	Keys
 	Audit
+	Raft
 }
 
 // New returns the sys/ engine over c.
 func New(c Core) engine.Backend {
 	b := &backend{core: c}
 	var paths []engine.Path
-	for _, group := range [][]engine.Path{b.mountPaths(), b.policyPaths(), b.wrappingPaths(), b.keyPaths(), b.auditPaths()} {
+	for _, group := range [][]engine.Path{b.mountPaths(), b.policyPaths(), b.wrappingPaths(), b.keyPaths(), b.auditPaths(), b.raftPaths()} {
 		paths = append(paths, group...)
 	}
 	return engine.NewMux(paths...)
