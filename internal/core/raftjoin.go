@@ -318,11 +318,12 @@ func (c *Core) RaftSnapshot(ctx context.Context, w io.Writer) error {
 	return c.ha.SaveSnapshot(ctx, w)
 }
 
-// RaftRestore replaces the whole store with a snapshot. The snapshot's
-// keyring must open with this cluster's root key unless force is set
-// (restoring another cluster's snapshot, after which the node must be
-// unsealed with that cluster's shares). The node seals itself after a
-// restore so that nothing cached survives it.
+// RaftRestore replaces the whole store with a snapshot. Unless force is
+// set, the snapshot's keyring must open with this cluster's root key, and
+// a snapshot whose keyring does not is refused before anything changes. A
+// forced restore of another cluster's snapshot leaves the node sealed: it
+// is then unsealed with that cluster's shares. Either way the active node
+// rebuilds its state from the restored data.
 func (c *Core) RaftRestore(ctx context.Context, r io.Reader, force bool) error {
 	if c.ha == nil {
 		return engine.BadRequest("this server's storage is not raft")
@@ -330,7 +331,29 @@ func (c *Core) RaftRestore(ctx context.Context, r io.Reader, force bool) error {
 	if _, err := c.state(); err != nil {
 		return err
 	}
-	if err := c.ha.RestoreSnapshot(ctx, r); err != nil {
+	c.lifecycle.Lock()
+	rootKey := bytes.Clone(c.hastate.rootKey)
+	c.lifecycle.Unlock()
+	defer clear(rootKey)
+	var verify func(storage.Backend) error
+	if !force {
+		verify = func(view storage.Backend) error {
+			b := barrier.New(view, &barrier.Options{Rand: c.opts.Rand, Clock: c.opts.Now})
+			if err := b.Unseal(ctx, rootKey); err != nil {
+				return engine.BadRequest("the snapshot does not open with this cluster's keys (it comes from another cluster, or from before a rekey); nothing was changed: restore it with snapshot-force, then unseal with that cluster's shares")
+			}
+			b.Seal()
+			return nil
+		}
+	}
+	if err := c.ha.RestoreSnapshot(ctx, r, verify); err != nil {
+		if errors.Is(err, storage.ErrInvalidSnapshot) {
+			return engine.BadRequest("the snapshot is damaged or not a Ward raft snapshot; nothing was changed")
+		}
+		var ee *engine.Error
+		if errors.As(err, &ee) {
+			return ee
+		}
 		return fmt.Errorf("raft restore: %w", err)
 	}
 	c.lifecycle.Lock()
@@ -339,9 +362,6 @@ func (c *Core) RaftRestore(ctx context.Context, r io.Reader, force bool) error {
 	if err := c.becomeActive(ctx); err != nil {
 		c.forgetRootKey()
 		c.log.Warn("core: the restored snapshot does not open with this cluster's keys; sealed: unseal with the snapshot's shares", "error", err)
-		if !force {
-			return engine.BadRequest("snapshot restored, but it does not open with this cluster's keys; the node is sealed: unseal it with the keys of the cluster the snapshot came from")
-		}
 	}
 	return nil
 }

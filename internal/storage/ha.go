@@ -12,6 +12,8 @@ var (
 	ErrNotLeader = errors.New("storage: this node is not the leader")
 	// ErrBootstrapped: Bootstrap on a node that already has a cluster.
 	ErrBootstrapped = errors.New("storage: node already belongs to a cluster")
+	// ErrInvalidSnapshot: a snapshot to restore is damaged or not one.
+	ErrInvalidSnapshot = errors.New("storage: not a valid snapshot")
 )
 
 // HA is implemented by replicated backends (raft): several servers share
@@ -55,8 +57,11 @@ type HA interface {
 	// SaveSnapshot streams a snapshot of the whole store; leader only.
 	SaveSnapshot(ctx context.Context, w io.Writer) error
 	// RestoreSnapshot replaces the whole store, on every node, with a
-	// snapshot made by SaveSnapshot; leader only.
-	RestoreSnapshot(ctx context.Context, r io.Reader) error
+	// snapshot made by SaveSnapshot; leader only. A damaged snapshot is
+	// an error wrapping ErrInvalidSnapshot. verify, when not nil, reads
+	// the snapshot through a read-only view first and may refuse it;
+	// nothing changes unless it returns nil.
+	RestoreSnapshot(ctx context.Context, r io.Reader, verify func(Backend) error) error
 }
 
 // Peer is one member of a replicated cluster.

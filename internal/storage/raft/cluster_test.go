@@ -45,7 +45,7 @@ func TestFollowerRefusesRequests(t *testing.T) {
 			"RemovePeer":      f.RemovePeer(ctx, leader.NodeID()),
 			"StepDown":        f.StepDown(ctx),
 			"SaveSnapshot":    f.SaveSnapshot(ctx, &bytes.Buffer{}),
-			"RestoreSnapshot": f.RestoreSnapshot(ctx, bytes.NewReader(nil)),
+			"RestoreSnapshot": f.RestoreSnapshot(ctx, bytes.NewReader(nil), nil),
 		} {
 			if !isNotLeader(err) {
 				t.Errorf("%s on follower %s = %v, want ErrNotLeader", name, f.NodeID(), err)

@@ -16,6 +16,9 @@ import (
 	"time"
 
 	hraft "github.com/hashicorp/raft"
+	"go.etcd.io/bbolt"
+
+	"github.com/wardsec/ward/internal/storage"
 )
 
 // Snapshot file format (SaveSnapshot writes it, RestoreSnapshot reads it):
@@ -112,10 +115,13 @@ func (b *Backend) takeSnapshot() (*hraft.SnapshotMeta, io.ReadCloser, error) {
 // RestoreSnapshot replaces the whole store with a snapshot written by
 // SaveSnapshot, on this cluster or another. It runs on the leader only.
 // The file is checked (format, checksum, state file) in a temporary copy
-// before raft sees it, so a damaged file changes nothing. On success every
-// node holds the snapshot's state, and writes made since it was saved are
-// gone; writes in flight during the restore fail with ErrLeadershipLost.
-func (b *Backend) RestoreSnapshot(ctx context.Context, r io.Reader) error {
+// before raft sees it, so a damaged file changes nothing: that is an error
+// wrapping storage.ErrInvalidSnapshot. verify, when not nil, then reads
+// the snapshot's state through a read-only view and may refuse it, again
+// before anything changes. On success every node holds the snapshot's
+// state, and writes made since it was saved are gone; writes in flight
+// during the restore fail with ErrLeadershipLost.
+func (b *Backend) RestoreSnapshot(ctx context.Context, r io.Reader, verify func(storage.Backend) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("raft: restore snapshot: %w", err)
 	}
@@ -135,13 +141,18 @@ func (b *Backend) RestoreSnapshot(ctx context.Context, r io.Reader) error {
 	}()
 	hdr, err := readSnapshot(r, tmp)
 	if err != nil {
-		return fmt.Errorf("raft: restore snapshot: %w", err)
+		return fmt.Errorf("raft: restore snapshot: %w: %w", storage.ErrInvalidSnapshot, err)
 	}
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("raft: restore snapshot: %w", err)
 	}
 	if err := checkStateFile(tmp.Name()); err != nil {
-		return fmt.Errorf("raft: restore snapshot: %w", err)
+		return fmt.Errorf("raft: restore snapshot: %w: %w", storage.ErrInvalidSnapshot, err)
+	}
+	if verify != nil {
+		if err := verifyStateFile(tmp.Name(), verify); err != nil {
+			return fmt.Errorf("raft: restore snapshot: %w", err)
+		}
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("raft: restore snapshot: %w", err)
@@ -222,4 +233,15 @@ func noEOF(err error) error {
 		return io.ErrUnexpectedEOF
 	}
 	return err
+}
+
+// verifyStateFile opens a snapshot's state file read-only and hands a
+// view of it to verify.
+func verifyStateFile(path string, verify func(storage.Backend) error) error {
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		return fmt.Errorf("%w: %w", storage.ErrInvalidSnapshot, err)
+	}
+	defer db.Close()
+	return verify(localView{&fsm{path: path, db: db}})
 }

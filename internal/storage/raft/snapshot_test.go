@@ -51,7 +51,7 @@ func TestSnapshotSaveRestore(t *testing.T) {
 	if err := fresh.Put(ctx, "other", []byte("replaced")); err != nil {
 		t.Fatal(err)
 	}
-	if err := fresh.RestoreSnapshot(ctx, bytes.NewReader(snap.Bytes())); err != nil {
+	if err := fresh.RestoreSnapshot(ctx, bytes.NewReader(snap.Bytes()), nil); err != nil {
 		t.Fatal(err)
 	}
 	checkKeys(t, fresh, "secret/", want)
@@ -91,7 +91,7 @@ func TestSnapshotRestoreReplicates(t *testing.T) {
 	c := newCluster(t, 3, nil)
 	li, leader := c.leader()
 	writeKeys(t, leader, "gone", 5)
-	if err := leader.RestoreSnapshot(t.Context(), &snap); err != nil {
+	if err := leader.RestoreSnapshot(t.Context(), &snap, nil); err != nil {
 		t.Fatal(err)
 	}
 	for i, b := range c.nodes {
@@ -144,7 +144,7 @@ func TestSnapshotRestoreRejectsDamage(t *testing.T) {
 		{"state damaged", withSum(fill(good, stateStart, stateStart+4096, 0x5a)), "snapshot state is damaged"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := dst.RestoreSnapshot(t.Context(), bytes.NewReader(tc.data))
+			err := dst.RestoreSnapshot(t.Context(), bytes.NewReader(tc.data), nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("RestoreSnapshot = %v, want an error mentioning %q", err, tc.want)
 			}

@@ -100,15 +100,17 @@ func clusterTLS(conf *tls.Config) *tls.Config {
 // to check an unseal key, the active node's address); everything else
 // reads through the Backend itself. Writes through the view fail with
 // ErrNotLeader.
-func (b *Backend) Local() storage.Backend { return localView{b} }
+func (b *Backend) Local() storage.Backend { return localView{b.fsm} }
 
-type localView struct{ b *Backend }
+// localView reads a state file directly: this node's (Local), or a
+// snapshot's being checked before a restore.
+type localView struct{ f *fsm }
 
 func (v localView) Get(ctx context.Context, key string) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	val, ok, err := v.b.fsm.get(key)
+	val, ok, err := v.f.get(key)
 	if err != nil {
 		return nil, fmt.Errorf("raft: local get %q: %w", key, err)
 	}
@@ -122,7 +124,7 @@ func (v localView) List(ctx context.Context, prefix string) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return v.b.fsm.list(prefix)
+	return v.f.list(prefix)
 }
 
 func (v localView) Put(context.Context, string, []byte) error {
