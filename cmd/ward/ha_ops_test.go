@@ -1,17 +1,22 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -294,10 +299,7 @@ func TestHARaftSnapshotRestore(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Saved a snapshot") {
 		t.Fatalf("snapshot save: exit %d\n%s%s", code, out, errOut)
 	}
-	raw, err := os.ReadFile(snap)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := opsSnapshotState(t, snap)
 	if info, _ := os.Stat(snap); info.Mode().Perm() != 0o600 {
 		t.Errorf("snapshot file mode %v, want 0600", info.Mode().Perm())
 	}
@@ -314,6 +316,16 @@ func TestHARaftSnapshotRestore(t *testing.T) {
 	if len(auFind(lines, "request", "sys/storage/raft/snapshot", "read")) != 1 || len(auFind(lines, "response", "sys/storage/raft/snapshot", "read")) != 1 {
 		t.Errorf("the snapshot save is not audited as one request and one response")
 	}
+
+	// Vault's own client saves it, checking its archive shape on the way.
+	var vbuf bytes.Buffer
+	if err := c.client(t, 0).Sys().RaftSnapshot(&vbuf); err != nil {
+		t.Fatalf("snapshot save with Vault's client: %v", err)
+	}
+	// An archive whose storage snapshot was altered is refused, changing nothing.
+	err := c.client(t, 0).Sys().RaftSnapshotRestore(bytes.NewReader(opsTamper(t, vbuf.Bytes())), false)
+	wantStatus(t, err, http.StatusBadRequest, "nothing was changed")
+	opsReadCanaries(t, c.client(t, 0), canary)
 
 	// In place, with the Vault client: writes made since are undone.
 	if _, err := root.KVv2("secret").Put(t.Context(), "later", map[string]any{"v": "x"}); err != nil {
@@ -335,8 +347,9 @@ func TestHARaftSnapshotRestore(t *testing.T) {
 	}
 	opsReadCanaries(t, ac, canary)
 	lines = auReadLog(t, auditLog)
-	if len(auFind(lines, "request", "sys/storage/raft/snapshot", "update")) != 1 || len(auFind(lines, "response", "sys/storage/raft/snapshot", "update")) != 1 {
-		t.Errorf("the restore is not audited as one request and one response")
+	// Two restores: the refused tampered one and this one.
+	if len(auFind(lines, "request", "sys/storage/raft/snapshot", "update")) != 2 || len(auFind(lines, "response", "sys/storage/raft/snapshot", "update")) != 2 {
+		t.Errorf("the two restores are not audited as a request and a response each")
 	}
 
 	// Into a fresh single node with its own keys, forced.
@@ -409,4 +422,78 @@ cluster_addr  = "http://` + cluster + `"
 disable_mlock = true
 `
 	return startConfig(t, dir, hcl)
+}
+
+// opsSnapshotState opens a snapshot archive the way Vault's client checks
+// one (gzip'd tar, SHA256SUMS.sealed last and non-empty) and returns the
+// storage snapshot inside, uncompressed, for scanning.
+func opsSnapshotState(t *testing.T, path string) []byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("the snapshot is not gzip'd: %v", err)
+	}
+	tr := tar.NewReader(gz)
+	files := map[string][]byte{}
+	var last string
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("the snapshot is not a tar: %v", err)
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[h.Name], last = b, h.Name
+	}
+	if last != "SHA256SUMS.sealed" || len(files["SHA256SUMS.sealed"]) == 0 || len(files["ward.snap"]) == 0 {
+		t.Fatalf("snapshot archive entries %v (last %q): want ward.snap, SHA256SUMS and a non-empty SHA256SUMS.sealed last", slices.Collect(maps.Keys(files)), last)
+	}
+	if bytes.Contains(files["SHA256SUMS.sealed"], files["SHA256SUMS"][:16]) {
+		t.Fatal("SHA256SUMS.sealed holds the sums in the clear")
+	}
+	return files["ward.snap"]
+}
+
+// opsTamper rebuilds a snapshot archive with one byte of its storage
+// snapshot flipped and the rest (sums included) unchanged.
+func opsTamper(t *testing.T, archive []byte) []byte {
+	t.Helper()
+	gz, err := gzip.NewReader(bytes.NewReader(archive))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	var out bytes.Buffer
+	gw := gzip.NewWriter(&out)
+	tw := tar.NewWriter(gw)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(tr)
+		if h.Name == "ward.snap" {
+			b[len(b)/2] ^= 0x01
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(b)
+	}
+	tw.Close()
+	gw.Close()
+	return out.Bytes()
 }

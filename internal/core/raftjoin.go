@@ -306,66 +306,6 @@ func (c *Core) RaftRemovePeer(ctx context.Context, id string) error {
 	return c.ha.RemovePeer(ctx, id)
 }
 
-// RaftSnapshot streams a snapshot of the whole store. Its values are the
-// barrier's ciphertexts: it holds no plaintext secret.
-func (c *Core) RaftSnapshot(ctx context.Context, w io.Writer) error {
-	if c.ha == nil {
-		return engine.BadRequest("this server's storage is not raft")
-	}
-	if _, err := c.state(); err != nil {
-		return err
-	}
-	return c.ha.SaveSnapshot(ctx, w)
-}
-
-// RaftRestore replaces the whole store with a snapshot. Unless force is
-// set, the snapshot's keyring must open with this cluster's root key, and
-// a snapshot whose keyring does not is refused before anything changes. A
-// forced restore of another cluster's snapshot leaves the node sealed: it
-// is then unsealed with that cluster's shares. Either way the active node
-// rebuilds its state from the restored data.
-func (c *Core) RaftRestore(ctx context.Context, r io.Reader, force bool) error {
-	if c.ha == nil {
-		return engine.BadRequest("this server's storage is not raft")
-	}
-	if _, err := c.state(); err != nil {
-		return err
-	}
-	c.lifecycle.Lock()
-	rootKey := bytes.Clone(c.hastate.rootKey)
-	c.lifecycle.Unlock()
-	defer clear(rootKey)
-	var verify func(storage.Backend) error
-	if !force {
-		verify = func(view storage.Backend) error {
-			b := barrier.New(view, &barrier.Options{Rand: c.opts.Rand, Clock: c.opts.Now})
-			if err := b.Unseal(ctx, rootKey); err != nil {
-				return engine.BadRequest("the snapshot does not open with this cluster's keys (it comes from another cluster, or from before a rekey); nothing was changed: restore it with snapshot-force, then unseal with that cluster's shares")
-			}
-			b.Seal()
-			return nil
-		}
-	}
-	if err := c.ha.RestoreSnapshot(ctx, r, verify); err != nil {
-		if errors.Is(err, storage.ErrInvalidSnapshot) {
-			return engine.BadRequest("the snapshot is damaged or not a Ward raft snapshot; nothing was changed")
-		}
-		var ee *engine.Error
-		if errors.As(err, &ee) {
-			return ee
-		}
-		return fmt.Errorf("raft restore: %w", err)
-	}
-	c.lifecycle.Lock()
-	defer c.lifecycle.Unlock()
-	c.stepDown()
-	if err := c.becomeActive(ctx); err != nil {
-		c.forgetRootKey()
-		c.log.Warn("core: the restored snapshot does not open with this cluster's keys; sealed: unseal with the snapshot's shares", "error", err)
-	}
-	return nil
-}
-
 // keyringOnly is a read-only storage holding just an encrypted keyring: a
 // barrier over it opens that keyring, to decrypt a join challenge.
 type keyringOnly []byte
