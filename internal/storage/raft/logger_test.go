@@ -50,3 +50,12 @@ func TestHCLoggerLevelsAndAttrs(t *testing.T) {
 		t.Errorf("StandardLogger output = %q", buf.String())
 	}
 }
+
+func TestLoggerFormatsHclogFormat(t *testing.T) {
+	var buf bytes.Buffer
+	l := newHCLogger(slog.New(slog.NewTextHandler(&buf, nil)))
+	l.Info("snapshot network transfer progress", "percent-complete", hclog.Fmt("%0.2f%%", 42.5))
+	if !strings.Contains(buf.String(), `percent-complete=42.50%`) {
+		t.Fatalf("log line = %q", buf.String())
+	}
+}
