@@ -16,6 +16,8 @@ type haNode struct {
 	id, dir, api, cluster string
 	// retryJoin, when set, is the leader_api_addr of a retry_join block.
 	retryJoin string
+	// extra is appended to the configuration (a seal block).
+	extra string
 	proc      *serverProc
 }
 
@@ -41,7 +43,8 @@ listener "tcp" {
 api_addr      = "http://%s"
 cluster_addr  = "http://%s"
 disable_mlock = true
-`, filepath.ToSlash(filepath.Join(n.dir, "raft")), n.id, join, n.api, n.cluster, n.api, n.cluster)
+%s
+`, filepath.ToSlash(filepath.Join(n.dir, "raft")), n.id, join, n.api, n.cluster, n.api, n.cluster, n.extra)
 	path := filepath.Join(n.dir, "ward.hcl")
 	if err := os.WriteFile(path, []byte(hcl), 0o600); err != nil {
 		t.Fatal(err)
@@ -195,5 +198,49 @@ func TestHARetryJoin(t *testing.T) {
 	c1.SetToken(init.RootToken)
 	if _, err := c1.Logical().Write("kv/x", map[string]any{"a": "b"}); err != nil {
 		t.Fatalf("write through the restarted standby: %v", err)
+	}
+}
+
+// TestHAAutoUnsealJoin: with a transit seal, a joiner completes its join
+// without any unseal share, and every node unseals itself after a restart.
+func TestHAAutoUnsealJoin(t *testing.T) {
+	hub := startSealHub(t)
+	n0, n1 := newHANode(t, 0), newHANode(t, 1)
+	n0.extra, n1.extra = transitSealHCL(hub), transitSealHCL(hub)
+	n0.start(t)
+	n1.start(t)
+	c0 := vaultClient(t, n0.proc.Addr, "")
+	init, err := c0.Sys().Init(&vaultapi.InitRequest{RecoveryShares: 1, RecoveryThreshold: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, n0, http.StatusOK)
+	c1 := vaultClient(t, n1.proc.Addr, "")
+	if _, err := c1.Logical().Write("sys/storage/raft/join", map[string]any{"leader_api_addr": n0.proc.Addr}); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, n1, http.StatusTooManyRequests) // no unseal call
+	c1.SetToken(init.RootToken)
+	if err := c1.Sys().Mount("kv", &vaultapi.MountInput{Type: "kv"}); err != nil {
+		t.Fatal(err)
+	}
+	// Both restart and come back by themselves, one active, one standby.
+	n0.proc.Stop()
+	n1.proc.Stop()
+	n0.start(t)
+	n1.start(t)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		h0, h1 := n0.health(t), n1.health(t)
+		if (h0 == 200 && h1 == 429) || (h0 == 429 && h1 == 200) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after restart: health %d and %d", h0, h1)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := c1.Logical().Write("kv/x", map[string]any{"a": "b"}); err != nil {
+		t.Fatal(err)
 	}
 }
