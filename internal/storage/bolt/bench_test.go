@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"fmt"
+	"sync/atomic"
 	"testing"
 
 	bbolt "go.etcd.io/bbolt"
@@ -73,4 +74,20 @@ func BenchmarkList(b *testing.B) {
 			b.Fatalf("List = %d entries, %v; want 100", len(got), err)
 		}
 	}
+}
+
+// BenchmarkPutParallel: 32 concurrent writers share fsync'd commits.
+func BenchmarkPutParallel(b *testing.B) {
+	db := openTest(b, b.TempDir())
+	ctx := b.Context()
+	value := make([]byte, 256)
+	var n atomic.Int64
+	b.SetParallelism(16) // 16 x GOMAXPROCS writers
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := db.Put(ctx, fmt.Sprintf("bench/%08d", n.Add(1)), value); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

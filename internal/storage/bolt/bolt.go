@@ -36,8 +36,9 @@ type Options struct {
 // Backend is a storage.Backend on a bbolt file. It is safe for concurrent
 // use; Close it when done to release the file lock.
 type Backend struct {
-	db   *bbolt.DB
-	path string // the database file
+	db      *bbolt.DB
+	path    string // the database file
+	commits committer
 }
 
 var _ storage.Backend = (*Backend)(nil)
@@ -116,35 +117,34 @@ func (b *Backend) Get(ctx context.Context, key string) ([]byte, error) {
 	return out, nil
 }
 
-// Put stores value under key in its own fsync'd transaction.
+// Put stores value under key. It returns once an fsync'd transaction
+// holding the write committed; concurrent writes share transactions (see
+// commit.go).
 func (b *Backend) Put(ctx context.Context, key string, value []byte) error {
 	if err := check(ctx, "put", key); err != nil {
 		return err
 	}
+	if len(key) > bbolt.MaxKeySize || int64(len(value)) > bbolt.MaxValueSize {
+		return fmt.Errorf("bolt: put %q: key or value too large", key)
+	}
 	if value == nil {
 		value = []byte{}
 	}
-	err := b.db.Update(func(tx *bbolt.Tx) error {
-		// bbolt copies value into its pages before Update returns, so the
-		// caller's slice is not retained.
-		return tx.Bucket(bucket).Put([]byte(key), value)
-	})
-	if err != nil {
+	if err := b.write(&writeOp{key: []byte(key), value: value}); err != nil {
 		return fmt.Errorf("bolt: put %q: %w", key, err)
 	}
 	return nil
 }
 
-// Delete removes key in its own fsync'd transaction; a missing key is not an
-// error.
+// Delete removes key, durably as Put writes; a missing key is not an error.
 func (b *Backend) Delete(ctx context.Context, key string) error {
 	if err := check(ctx, "delete", key); err != nil {
 		return err
 	}
-	err := b.db.Update(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucket).Delete([]byte(key))
-	})
-	if err != nil {
+	if len(key) > bbolt.MaxKeySize {
+		return fmt.Errorf("bolt: delete %q: key too large", key)
+	}
+	if err := b.write(&writeOp{key: []byte(key)}); err != nil {
 		return fmt.Errorf("bolt: delete %q: %w", key, err)
 	}
 	return nil
