@@ -204,6 +204,7 @@ func (s *Store) finish(ctx context.Context, e *Entry) error {
 		keys = append(keys, expireKey(e.ExpireTime, e.ID))
 	}
 	keys = append(keys, prefixID+e.ID, prefixPending+e.ID)
+	defer s.cache.drop(e.ID)
 	for _, k := range keys {
 		if err := s.st.Delete(ctx, k); err != nil {
 			return fmt.Errorf("revoke token: %w", err)

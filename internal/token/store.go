@@ -91,6 +91,8 @@ type Store struct {
 	salt         []byte
 
 	mu sync.Mutex // serialises writes to entries and indexes
+	// cache holds decoded entries; see cache.go.
+	cache entryCache
 }
 
 // New opens the token store kept in st, creating the per-cluster salt on
@@ -163,6 +165,10 @@ func (s *Store) load(ctx context.Context, id string) (*Entry, error) {
 	if !validID(id) {
 		return nil, ErrNotFound
 	}
+	if e, ok := s.cache.get(id); ok {
+		return e, nil
+	}
+	gen := s.cache.generation()
 	raw, err := s.st.Get(ctx, prefixID+id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, ErrNotFound
@@ -174,6 +180,7 @@ func (s *Store) load(ctx context.Context, id string) (*Entry, error) {
 	if err := json.Unmarshal(raw, &e); err != nil {
 		return nil, fmt.Errorf("read token: decode entry: %w", err)
 	}
+	s.cache.fill(&e, gen)
 	return &e, nil
 }
 
@@ -183,8 +190,10 @@ func (s *Store) save(ctx context.Context, e *Entry) error {
 		return fmt.Errorf("write token: encode entry: %w", err)
 	}
 	if err := s.st.Put(ctx, prefixID+e.ID, raw); err != nil {
+		s.cache.drop(e.ID) // the write may or may not have landed
 		return fmt.Errorf("write token: %w", err)
 	}
+	s.cache.set(e)
 	return nil
 }
 
