@@ -18,7 +18,7 @@ type haNode struct {
 	retryJoin string
 	// extra is appended to the configuration (a seal block).
 	extra string
-	proc      *serverProc
+	proc  *serverProc
 }
 
 func newHANode(t *testing.T, i int) *haNode {

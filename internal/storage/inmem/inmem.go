@@ -3,9 +3,10 @@ package inmem
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
+
+	"github.com/google/btree"
 
 	"github.com/wardsec/ward/internal/storage"
 )
@@ -15,13 +16,15 @@ import (
 type Backend struct {
 	mu   sync.RWMutex
 	data map[string][]byte
+	// keys orders the keys of data, so that List seeks instead of scanning.
+	keys *btree.BTreeG[string]
 }
 
 var _ storage.Backend = (*Backend)(nil)
 
 // New returns an empty in-memory backend.
 func New() *Backend {
-	return &Backend{data: make(map[string][]byte)}
+	return &Backend{data: make(map[string][]byte), keys: btree.NewOrderedG[string](32)}
 }
 
 // Get returns a copy of the value under key, or storage.ErrNotFound.
@@ -45,6 +48,9 @@ func (b *Backend) Put(ctx context.Context, key string, value []byte) error {
 	}
 	v := clone(value)
 	b.mu.Lock()
+	if _, ok := b.data[key]; !ok {
+		b.keys.ReplaceOrInsert(key)
+	}
 	b.data[key] = v
 	b.mu.Unlock()
 	return nil
@@ -56,13 +62,18 @@ func (b *Backend) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	b.mu.Lock()
-	delete(b.data, key)
+	if _, ok := b.data[key]; ok {
+		delete(b.data, key)
+		b.keys.Delete(key)
+	}
 	b.mu.Unlock()
 	return nil
 }
 
 // List returns the sorted direct children of prefix, folders with a
-// trailing "/". It scans every stored key.
+// trailing "/". It walks the ordered keys from prefix and skips over each
+// folder's contents with one seek, so it costs the number of children, not
+// the number of keys stored.
 func (b *Backend) List(ctx context.Context, prefix string) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("inmem: list %q: %w", prefix, err)
@@ -70,25 +81,33 @@ func (b *Backend) List(ctx context.Context, prefix string) ([]string, error) {
 	if !storage.ValidPrefix(prefix) {
 		return nil, fmt.Errorf("inmem: list %q: prefix must be empty or end in \"/\" and not start with \"/\"", prefix)
 	}
-	seen := make(map[string]struct{})
+	out := []string{}
 	b.mu.RLock()
-	for k := range b.data {
-		rest, ok := strings.CutPrefix(k, prefix)
-		if !ok || rest == "" {
+	defer b.mu.RUnlock()
+	from := prefix
+	for {
+		next, found := "", false
+		b.keys.AscendGreaterOrEqual(from, func(k string) bool {
+			next, found = k, true
+			return false
+		})
+		if !found || !strings.HasPrefix(next, prefix) {
+			return out, nil
+		}
+		rest := next[len(prefix):]
+		i := strings.IndexByte(rest, '/')
+		if i < 0 {
+			if rest != "" {
+				out = append(out, rest)
+			}
+			from = next + "\x00"
 			continue
 		}
-		if i := strings.IndexByte(rest, '/'); i >= 0 {
-			rest = rest[:i+1]
-		}
-		seen[rest] = struct{}{}
+		folder := rest[:i+1]
+		out = append(out, folder)
+		// Past everything in the folder: "f/" + anything < "f0".
+		from = prefix + rest[:i] + "0"
 	}
-	b.mu.RUnlock()
-	out := make([]string, 0, len(seen))
-	for c := range seen {
-		out = append(out, c)
-	}
-	slices.Sort(out)
-	return out, nil
 }
 
 // check rejects a cancelled context and an invalid key before any work.
