@@ -1,6 +1,6 @@
 // Package inmem is a storage.Backend that keeps everything in a map in
-// memory. It is for dev mode and tests: nothing survives the process, and
-// List scans every key, so it is meant for thousands of keys, not millions.
+// memory, with an ordered index of the keys for List. It is for dev mode
+// and tests: nothing survives the process.
 //
 //	b := inmem.New()
 //	err := b.Put(ctx, "core/mounts", data)
