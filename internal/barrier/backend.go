@@ -120,3 +120,25 @@ func (b *Barrier) Decrypt(key string, value []byte) ([]byte, error) {
 	}
 	return plaintext, nil
 }
+
+// Batch encrypts each Put's value under its key and applies the batch to
+// the physical backend: atomically when it batches, else in order.
+func (b *Barrier) Batch(ctx context.Context, ops []storage.Op) error {
+	sealed := make([]storage.Op, len(ops))
+	for i, o := range ops {
+		kr, err := b.begin(ctx, "batch", o.Key)
+		if err != nil {
+			return err
+		}
+		if !o.Delete {
+			if o.Value, err = kr.seal(b.rand, o.Key, o.Value); err != nil {
+				return fmt.Errorf("barrier: batch: %s: %w", o, err)
+			}
+		}
+		sealed[i] = o
+	}
+	if err := storage.Batch(ctx, b.physical, sealed); err != nil {
+		return fmt.Errorf("barrier: batch: %w", err)
+	}
+	return nil
+}

@@ -227,9 +227,6 @@ func (b *v2) addVersion(ctx context.Context, p string, cfg mountConfig, meta *ke
 	}
 	now := b.now().UTC()
 	n := meta.CurrentVersion + 1
-	if err := b.store.Put(ctx, versionKey(p, n), raw); err != nil {
-		return nil, fmt.Errorf("write secret: %w", err)
-	}
 	v := &versionMeta{Created: now}
 	if d := deleteAfter(cfg, meta); d > 0 {
 		v.Deletion = now.Add(d)
@@ -237,10 +234,19 @@ func (b *v2) addVersion(ctx context.Context, p string, cfg mountConfig, meta *ke
 	meta.Versions[n] = v
 	meta.CurrentVersion = n
 	meta.Updated = now
-	if err := b.wipeVersions(ctx, p, meta.prune(maxVersions(cfg, meta))); err != nil {
+	// One batch: the new version's data, the pruned versions' deletion and
+	// the metadata, in that order, so that storage that cannot apply it
+	// atomically never has metadata naming data that is not there.
+	ops := []storage.Op{{Key: versionKey(p, n), Value: raw}}
+	for _, old := range meta.prune(maxVersions(cfg, meta)) {
+		ops = append(ops, storage.Op{Key: versionKey(p, old), Delete: true})
+	}
+	rawMeta, err := json.Marshal(meta)
+	if err != nil {
 		return nil, fmt.Errorf("write secret: %w", err)
 	}
-	if err := b.saveMeta(ctx, p, meta); err != nil {
+	ops = append(ops, storage.Op{Key: metaKey(p), Value: rawMeta})
+	if err := storage.Batch(ctx, b.store, ops); err != nil {
 		return nil, fmt.Errorf("write secret: %w", err)
 	}
 	return engine.DataResponse(versionData(n, v, meta.CustomMetadata)), nil

@@ -127,10 +127,7 @@ func (b *Backend) Put(ctx context.Context, key string, value []byte) error {
 	if len(key) > bbolt.MaxKeySize || int64(len(value)) > bbolt.MaxValueSize {
 		return fmt.Errorf("bolt: put %q: key or value too large", key)
 	}
-	if value == nil {
-		value = []byte{}
-	}
-	if err := b.write(&writeOp{key: []byte(key), value: value}); err != nil {
+	if err := b.write(&writeOp{ops: []storage.Op{{Key: key, Value: value}}}); err != nil {
 		return fmt.Errorf("bolt: put %q: %w", key, err)
 	}
 	return nil
@@ -144,8 +141,27 @@ func (b *Backend) Delete(ctx context.Context, key string) error {
 	if len(key) > bbolt.MaxKeySize {
 		return fmt.Errorf("bolt: delete %q: key too large", key)
 	}
-	if err := b.write(&writeOp{key: []byte(key)}); err != nil {
+	if err := b.write(&writeOp{ops: []storage.Op{{Key: key, Delete: true}}}); err != nil {
 		return fmt.Errorf("bolt: delete %q: %w", key, err)
+	}
+	return nil
+}
+
+// Batch applies ops in one fsync'd transaction: all or none.
+func (b *Backend) Batch(ctx context.Context, ops []storage.Op) error {
+	for _, o := range ops {
+		if err := check(ctx, "batch", o.Key); err != nil {
+			return err
+		}
+		if len(o.Key) > bbolt.MaxKeySize || int64(len(o.Value)) > bbolt.MaxValueSize {
+			return fmt.Errorf("bolt: batch: %s: key or value too large", o)
+		}
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	if err := b.write(&writeOp{ops: ops}); err != nil {
+		return fmt.Errorf("bolt: batch: %w", err)
 	}
 	return nil
 }

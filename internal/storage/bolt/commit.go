@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	bbolt "go.etcd.io/bbolt"
+
+	"github.com/wardsec/ward/internal/storage"
 )
 
 // Group commit. Every write needs an fsync'd commit before it returns, and
@@ -16,11 +18,10 @@ import (
 // their fsyncs. The leader hands leadership to the next waiter after its
 // own commit, so no writer commits for others longer than its own turn.
 
-// writeOp is one queued Put (value != nil) or Delete.
+// writeOp is one queued Put, Delete or Batch: its writes commit together.
 type writeOp struct {
-	key   []byte
-	value []byte // nil: delete
-	done  chan writeResult
+	ops  []storage.Op
+	done chan writeResult
 }
 
 // writeResult tells a queued writer its commit's outcome, or that it is
@@ -81,17 +82,23 @@ func (b *Backend) write(op *writeOp) error {
 func (b *Backend) commit(ops []*writeOp) error {
 	err := b.db.Update(func(tx *bbolt.Tx) error {
 		bk := tx.Bucket(bucket)
-		for _, o := range ops {
-			var err error
-			if o.value != nil {
-				// bbolt copies the value into its pages before the
-				// commit returns; the caller's slice is not retained.
-				err = bk.Put(o.key, o.value)
-			} else {
-				err = bk.Delete(o.key)
-			}
-			if err != nil {
-				return fmt.Errorf("%q: %w", o.key, err)
+		for _, w := range ops {
+			for _, o := range w.ops {
+				var err error
+				if o.Delete {
+					err = bk.Delete([]byte(o.Key))
+				} else {
+					// bbolt copies the value into its pages before the
+					// commit returns; the caller's slice is not retained.
+					value := o.Value
+					if value == nil {
+						value = []byte{}
+					}
+					err = bk.Put([]byte(o.Key), value)
+				}
+				if err != nil {
+					return fmt.Errorf("%s: %w", o, err)
+				}
 			}
 		}
 		return nil

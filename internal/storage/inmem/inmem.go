@@ -70,6 +70,32 @@ func (b *Backend) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
+// Batch applies ops atomically: no reader sees some of them without the
+// others.
+func (b *Backend) Batch(ctx context.Context, ops []storage.Op) error {
+	for _, o := range ops {
+		if err := check(ctx, "batch", o.Key); err != nil {
+			return err
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, o := range ops {
+		_, had := b.data[o.Key]
+		switch {
+		case o.Delete && had:
+			delete(b.data, o.Key)
+			b.keys.Delete(o.Key)
+		case !o.Delete:
+			if !had {
+				b.keys.ReplaceOrInsert(o.Key)
+			}
+			b.data[o.Key] = clone(o.Value)
+		}
+	}
+	return nil
+}
+
 // List returns the sorted direct children of prefix, folders with a
 // trailing "/". It walks the ordered keys from prefix and skips over each
 // folder's contents with one seek, so it costs the number of children, not

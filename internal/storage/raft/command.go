@@ -12,20 +12,7 @@ import (
 
 // Op is one write in a Batch: a put of Value under Key, or, when Delete is
 // set, a delete of Key (Value is then ignored).
-type Op struct {
-	Key    string
-	Value  []byte
-	Delete bool
-}
-
-// String names the operation and key and gives the value's length only:
-// values are barrier ciphertext, but they still stay out of logs.
-func (o Op) String() string {
-	if o.Delete {
-		return fmt.Sprintf("delete %q", o.Key)
-	}
-	return fmt.Sprintf("put %q (%d bytes)", o.Key, len(o.Value))
-}
+type Op = storage.Op
 
 // Command format, one raft log entry per Put, Delete or Batch:
 //

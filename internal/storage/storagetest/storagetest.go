@@ -38,6 +38,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) storage.Backend) {
 		{"Concurrent", testConcurrent},
 		{"Sub", testSub},
 		{"DeletePrefix", testDeletePrefix},
+		{"Batch", testBatch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
