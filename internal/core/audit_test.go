@@ -77,7 +77,7 @@ func TestAuditRecordsHMACsNotSecrets(t *testing.T) {
 	tok := created.ClientToken
 	mustCall(t, c, tok, engine.OpUpdate, "secret/data/pay/key", map[string]any{"data": map[string]any{"k": canary}})
 	got := mustCall(t, c, tok, engine.OpRead, "secret/data/pay/key", nil)
-	if got.Data["data"].(map[string]any)["k"] != canary {
+	if secretData(t, got)["k"] != canary {
 		t.Fatalf("read = %v", got.Data)
 	}
 	log := dev.all()

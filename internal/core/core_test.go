@@ -3,6 +3,7 @@ package core_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -150,7 +151,7 @@ func TestCreateOnlyPolicyCannotOverwrite(t *testing.T) {
 		t.Fatalf("overwrite: %v, want permission denied", err)
 	}
 	got := mustCall(t, c, "root", engine.OpRead, "secret/data/svc/db", nil)
-	if v := got.Data["data"].(map[string]any)["p"]; v != "1" {
+	if v := secretData(t, got)["p"]; v != "1" {
 		t.Fatalf("secret changed to %v", v)
 	}
 }
@@ -262,7 +263,7 @@ func TestRotateKeepsDataReadable(t *testing.T) {
 		t.Fatalf("term %d -> %d", before.Term, after.Term)
 	}
 	got := mustCall(t, c, "root", engine.OpRead, "secret/data/r", nil)
-	if got.Data["data"].(map[string]any)["k"] != "before" {
+	if secretData(t, got)["k"] != "before" {
 		t.Fatalf("read after rotate = %v", got.Data)
 	}
 }
@@ -399,4 +400,19 @@ func TestWrappedResponseOnceAcrossUnwrapAndLegacyRead(t *testing.T) {
 			t.Fatalf("round %d: %d readers got the wrapped response", round, wins.Load())
 		}
 	}
+}
+
+// secretData decodes the "data" of a KV v2 read, which the engine hands
+// over as the stored JSON.
+func secretData(t testing.TB, resp *engine.Response) map[string]any {
+	t.Helper()
+	var m map[string]any
+	raw, err := json.Marshal(resp.Data["data"])
+	if err == nil {
+		err = json.Unmarshal(raw, &m)
+	}
+	if err != nil || m == nil {
+		t.Fatalf("data = %#v: %v", resp.Data["data"], err)
+	}
+	return m
 }

@@ -178,9 +178,34 @@ func field(t testing.TB, resp *engine.Response, k string) map[string]any {
 	if resp == nil {
 		t.Fatalf("no response, want data.%s", k)
 	}
+	if raw, isRaw := resp.Data[k].(json.RawMessage); isRaw {
+		// KV v2 reads hand the stored JSON over as it is.
+		var m map[string]any
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&m); err != nil || m == nil {
+			t.Fatalf("data.%s = %s, want an object: %v", k, raw, err)
+		}
+		return m
+	}
 	m, ok := resp.Data[k].(map[string]any)
 	if !ok {
 		t.Fatalf("data.%s = %#v, want an object", k, resp.Data[k])
+	}
+	return m
+}
+
+// secretData decodes the "data" of a KV v2 read, which the engine hands
+// over as the stored JSON.
+func secretData(t testing.TB, resp *engine.Response) map[string]any {
+	t.Helper()
+	var m map[string]any
+	raw, err := json.Marshal(resp.Data["data"])
+	if err == nil {
+		err = json.Unmarshal(raw, &m)
+	}
+	if err != nil || m == nil {
+		t.Fatalf("data = %#v: %v", resp.Data["data"], err)
 	}
 	return m
 }

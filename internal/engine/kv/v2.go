@@ -29,6 +29,8 @@ type v2 struct {
 	// serialises config writes. Reads take no lock.
 	locks stripes
 	cfgMu sync.Mutex
+	// metas caches decoded metadata; see cache.go.
+	metas metaCache
 }
 
 func newV2(env engine.Env) *v2 {
@@ -168,7 +170,22 @@ func versionPrefix(p string) string {
 func versionKey(p string, n int) string { return versionPrefix(p) + strconv.Itoa(n) }
 
 // loadMeta returns p's metadata, or nil if the secret does not exist.
+// loadMeta returns a private copy of p's metadata, for a writer to change;
+// nil when p has none.
 func (b *v2) loadMeta(ctx context.Context, p string) (*keyMeta, error) {
+	m, err := b.sharedMeta(ctx, p)
+	if m == nil || err != nil {
+		return nil, err
+	}
+	return m.clone(), nil
+}
+
+// sharedMeta returns p's metadata as cached: callers must not change it.
+func (b *v2) sharedMeta(ctx context.Context, p string) (*keyMeta, error) {
+	if m, ok := b.metas.get(p); ok {
+		return m, nil
+	}
+	gen := b.metas.generation()
 	raw, err := b.store.Get(ctx, metaKey(p))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
@@ -183,6 +200,7 @@ func (b *v2) loadMeta(ctx context.Context, p string) (*keyMeta, error) {
 	if m.Versions == nil {
 		m.Versions = map[int]*versionMeta{}
 	}
+	b.metas.fill(p, &m, gen)
 	return &m, nil
 }
 
@@ -192,23 +210,11 @@ func (b *v2) saveMeta(ctx context.Context, p string, m *keyMeta) error {
 		return fmt.Errorf("save metadata: %w", err)
 	}
 	if err := b.store.Put(ctx, metaKey(p), raw); err != nil {
+		b.metas.drop(p)
 		return fmt.Errorf("save metadata: %w", err)
 	}
+	b.metas.set(p, m)
 	return nil
-}
-
-// loadVersion returns the data of version n of p; storage.ErrNotFound when
-// it has been wiped.
-func (b *v2) loadVersion(ctx context.Context, p string, n int) (map[string]any, error) {
-	raw, err := b.store.Get(ctx, versionKey(p, n))
-	if err != nil {
-		return nil, err
-	}
-	data, err := decodeObject(raw)
-	if err != nil {
-		return nil, fmt.Errorf("load version %d: %w", n, err)
-	}
-	return data, nil
 }
 
 // wipeVersions removes the stored data of versions ns of p.

@@ -48,8 +48,8 @@ func parseReadQuery(data map[string]any) (readQuery, error) {
 // (0: the current one). It returns found=false when there is none (a plain
 // 404), and gone=true with the version's metadata when it was deleted or
 // destroyed.
-func (b *v2) readSecret(ctx context.Context, p string, version int) (data, md map[string]any, found, gone bool, err error) {
-	meta, err := b.loadMeta(ctx, p)
+func (b *v2) readSecret(ctx context.Context, p string, version int) (data json.RawMessage, md map[string]any, found, gone bool, err error) {
+	meta, err := b.sharedMeta(ctx, p)
 	if err != nil || meta == nil {
 		return nil, nil, false, false, err
 	}
@@ -57,7 +57,7 @@ func (b *v2) readSecret(ctx context.Context, p string, version int) (data, md ma
 }
 
 // lookup is readSecret with the metadata already loaded.
-func (b *v2) lookup(ctx context.Context, p string, meta *keyMeta, version int) (data, md map[string]any, found, gone bool, err error) {
+func (b *v2) lookup(ctx context.Context, p string, meta *keyMeta, version int) (data json.RawMessage, md map[string]any, found, gone bool, err error) {
 	n := version
 	if n == 0 {
 		n = meta.CurrentVersion
@@ -70,7 +70,7 @@ func (b *v2) lookup(ctx context.Context, p string, meta *keyMeta, version int) (
 	if !v.readable(b.now()) {
 		return nil, md, true, true, nil
 	}
-	data, err = b.loadVersion(ctx, p, n)
+	data, err = b.store.Get(ctx, versionKey(p, n))
 	if errors.Is(err, storage.ErrNotFound) {
 		// Data wiped but metadata not yet updated (see doc.go): destroyed.
 		md["destroyed"] = true
@@ -117,7 +117,11 @@ func (b *v2) readSubkeys(ctx context.Context, req *engine.Request) (*engine.Resp
 	case gone:
 		return goneResponse("subkeys", md), nil
 	}
-	return engine.DataResponse(map[string]any{"subkeys": subkeys(data, 1, q.Depth), "metadata": md}), nil
+	obj, err := decodeObject(data)
+	if err != nil {
+		return nil, fmt.Errorf("read secret: %w", err)
+	}
+	return engine.DataResponse(map[string]any{"subkeys": subkeys(obj, 1, q.Depth), "metadata": md}), nil
 }
 
 // subkeys replaces every leaf of data with nil: scalars, lists, empty
@@ -247,8 +251,10 @@ func (b *v2) addVersion(ctx context.Context, p string, cfg mountConfig, meta *ke
 	}
 	ops = append(ops, storage.Op{Key: metaKey(p), Value: rawMeta})
 	if err := storage.Batch(ctx, b.store, ops); err != nil {
+		b.metas.drop(p)
 		return nil, fmt.Errorf("write secret: %w", err)
 	}
+	b.metas.set(p, meta)
 	return engine.DataResponse(versionData(n, v, meta.CustomMetadata)), nil
 }
 
@@ -285,7 +291,11 @@ func (b *v2) patchData(ctx context.Context, req *engine.Request) (*engine.Respon
 	if err := checkCAS(cfg, meta, body.cas); err != nil {
 		return nil, err
 	}
-	merged, _ := mergePatch(data, body.data).(map[string]any)
+	obj, err := decodeObject(data)
+	if err != nil {
+		return nil, fmt.Errorf("patch secret: %w", err)
+	}
+	merged, _ := mergePatch(obj, body.data).(map[string]any)
 	return b.addVersion(ctx, p, cfg, meta, merged)
 }
 
