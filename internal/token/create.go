@@ -153,30 +153,32 @@ func (s *Store) create(ctx context.Context, p CreateParams) (string, *Entry, []s
 	return token, e, warnings, nil
 }
 
-// insert writes e's indexes, then e. If it fails part way, what is left
-// is indexes pointing at nothing, which Tidy and the revoke paths clean up;
-// never an entry that Tidy cannot find.
+// insert writes e's indexes and e in one batch: atomically where the
+// storage batches, and otherwise indexes first, so that a failure part way
+// leaves indexes pointing at nothing, which Tidy and the revoke paths
+// clean up; never an entry that Tidy cannot find.
 func (s *Store) insert(ctx context.Context, e *Entry) error {
 	rec, err := json.Marshal(accessorRecord{ID: e.ID, Accessor: e.Accessor})
 	if err != nil {
 		return fmt.Errorf("create token: %w", err)
 	}
-	if err := s.st.Put(ctx, s.accessorKey(e.Accessor), rec); err != nil {
-		return fmt.Errorf("create token: accessor index: %w", err)
+	raw, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("create token: encode entry: %w", err)
 	}
+	ops := []storage.Op{{Key: s.accessorKey(e.Accessor), Value: rec}}
 	if e.Parent != "" {
-		if err := s.st.Put(ctx, prefixParent+e.Parent+"/"+e.ID, []byte{}); err != nil {
-			return fmt.Errorf("create token: parent index: %w", err)
-		}
+		ops = append(ops, storage.Op{Key: prefixParent + e.Parent + "/" + e.ID, Value: []byte{}})
 	}
 	if !e.ExpireTime.IsZero() {
-		if err := s.st.Put(ctx, expireKey(e.ExpireTime, e.ID), []byte{}); err != nil {
-			return fmt.Errorf("create token: expiry index: %w", err)
-		}
+		ops = append(ops, storage.Op{Key: expireKey(e.ExpireTime, e.ID), Value: []byte{}})
 	}
-	if err := s.save(ctx, e); err != nil {
+	ops = append(ops, storage.Op{Key: prefixID + e.ID, Value: raw})
+	if err := storage.Batch(ctx, s.st, ops); err != nil {
+		s.cache.drop(e.ID)
 		return fmt.Errorf("create token: %w", err)
 	}
+	s.cache.set(e)
 	return nil
 }
 

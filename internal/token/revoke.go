@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/wardsec/ward/internal/storage"
 )
 
 // Use spends one use of a token with limited uses; for an unlimited token
@@ -205,10 +207,12 @@ func (s *Store) finish(ctx context.Context, e *Entry) error {
 	}
 	keys = append(keys, prefixID+e.ID, prefixPending+e.ID)
 	defer s.cache.drop(e.ID)
-	for _, k := range keys {
-		if err := s.st.Delete(ctx, k); err != nil {
-			return fmt.Errorf("revoke token: %w", err)
-		}
+	ops := make([]storage.Op, len(keys))
+	for i, k := range keys {
+		ops[i] = storage.Op{Key: k, Delete: true}
+	}
+	if err := storage.Batch(ctx, s.st, ops); err != nil {
+		return fmt.Errorf("revoke token: %w", err)
 	}
 	return nil
 }
