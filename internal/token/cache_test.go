@@ -63,3 +63,35 @@ func TestCacheCopiesAndWriteThrough(t *testing.T) {
 		t.Fatalf("after one use: NumUses %d, %v; want 2", after.NumUses, err)
 	}
 }
+
+// Children created concurrently while their parent is revoked never
+// outlive it: each creation either fails or is revoked with the tree.
+func TestConcurrentCreateUnderRevokedParent(t *testing.T) {
+	f := newFixture(t, Options{})
+	ctx := context.Background()
+	_, parent := f.create(t, CreateParams{Policies: []string{"p"}})
+	var mu sync.Mutex
+	var children []string
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 30 {
+				tok, _, err := f.s.Create(ctx, CreateParams{Parent: parent.ID, Path: "auth/token/create", Policies: []string{"p"}})
+				if err == nil {
+					mu.Lock()
+					children = append(children, tok)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	if err := f.s.Revoke(ctx, parent.ID); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	for _, tok := range children {
+		if _, err := f.s.Lookup(ctx, tok); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("a child created around its parent's revocation is still valid: %v", err)
+		}
+	}
+}

@@ -127,8 +127,15 @@ func (s *Store) create(ctx context.Context, p CreateParams) (string, *Entry, []s
 	}
 	e.Accessor = accessor
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	// A chosen ID is checked for uniqueness and then written: that needs
+	// the exclusive lock. Random IDs cannot collide, so creations share it.
+	if p.ID != "" {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	} else {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+	}
 	if p.Parent != "" {
 		parent, err := s.load(ctx, p.Parent)
 		if err != nil {

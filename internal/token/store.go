@@ -76,9 +76,9 @@ type Options struct {
 }
 
 // Store issues, looks up, renews and revokes tokens. It is safe for
-// concurrent use: lookups read storage without locking; every change to the
-// token tree takes one write lock, so a child can never be created under a
-// parent that is being revoked.
+// concurrent use: lookups read storage without locking; changes to the
+// token tree take mu (see the field), so a child can never be created
+// under a parent that is being revoked.
 type Store struct {
 	st           storage.Backend
 	now          func() time.Time
@@ -90,7 +90,11 @@ type Store struct {
 	policyExists func(ctx context.Context, name string) (bool, error)
 	salt         []byte
 
-	mu sync.Mutex // serialises writes to entries and indexes
+	// mu serialises changes to the token tree: revocations, renewals and
+	// uses hold it exclusively. Creations of tokens with random IDs hold it
+	// shared, so they run concurrently (and share storage commits), while
+	// none can add a child under a parent that is being revoked.
+	mu sync.RWMutex
 	// cache holds decoded entries; see cache.go.
 	cache entryCache
 }
