@@ -182,10 +182,10 @@ func (s *Store) insert(ctx context.Context, e *Entry) error {
 	}
 	ops = append(ops, storage.Op{Key: prefixID + e.ID, Value: raw})
 	if err := storage.Batch(ctx, s.st, ops); err != nil {
-		s.cache.drop(e.ID)
+		s.cache.Drop(e.ID)
 		return fmt.Errorf("create token: %w", err)
 	}
-	s.cache.set(e)
+	s.cache.Set(e.ID, e.clone())
 	return nil
 }
 

@@ -206,7 +206,7 @@ func (s *Store) finish(ctx context.Context, e *Entry) error {
 		keys = append(keys, expireKey(e.ExpireTime, e.ID))
 	}
 	keys = append(keys, prefixID+e.ID, prefixPending+e.ID)
-	defer s.cache.drop(e.ID)
+	defer s.cache.Drop(e.ID)
 	ops := make([]storage.Op, len(keys))
 	for i, k := range keys {
 		ops[i] = storage.Op{Key: k, Delete: true}

@@ -95,14 +95,17 @@ type Store struct {
 	// shared, so they run concurrently (and share storage commits), while
 	// none can add a child under a parent that is being revoked.
 	mu sync.RWMutex
-	// cache holds decoded entries; see cache.go.
-	cache entryCache
+	// cache holds decoded entries by ID, written through: every request
+	// looks its token up, and a hit costs no storage read, decryption or
+	// decoding. Cached entries are never changed; lookups return copies.
+	cache *storage.Cache[*Entry]
 }
 
 // New opens the token store kept in st, creating the per-cluster salt on
 // first use. st is normally the barrier view at "sys/token/".
 func New(ctx context.Context, st storage.Backend, opts Options) (*Store, error) {
 	s := &Store{
+		cache:        storage.NewCache[*Entry](cacheSize),
 		st:           st,
 		now:          opts.Now,
 		rand:         opts.Rand,
@@ -169,10 +172,10 @@ func (s *Store) load(ctx context.Context, id string) (*Entry, error) {
 	if !validID(id) {
 		return nil, ErrNotFound
 	}
-	if e, ok := s.cache.get(id); ok {
-		return e, nil
+	if e, ok := s.cache.Get(id); ok {
+		return e.clone(), nil
 	}
-	gen := s.cache.generation()
+	gen := s.cache.Generation()
 	raw, err := s.st.Get(ctx, prefixID+id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, ErrNotFound
@@ -184,7 +187,7 @@ func (s *Store) load(ctx context.Context, id string) (*Entry, error) {
 	if err := json.Unmarshal(raw, &e); err != nil {
 		return nil, fmt.Errorf("read token: decode entry: %w", err)
 	}
-	s.cache.fill(&e, gen)
+	s.cache.Fill(id, e.clone(), gen)
 	return &e, nil
 }
 
@@ -194,10 +197,10 @@ func (s *Store) save(ctx context.Context, e *Entry) error {
 		return fmt.Errorf("write token: encode entry: %w", err)
 	}
 	if err := s.st.Put(ctx, prefixID+e.ID, raw); err != nil {
-		s.cache.drop(e.ID) // the write may or may not have landed
+		s.cache.Drop(e.ID) // the write may or may not have landed
 		return fmt.Errorf("write token: %w", err)
 	}
-	s.cache.set(e)
+	s.cache.Set(e.ID, e.clone())
 	return nil
 }
 

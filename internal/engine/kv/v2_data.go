@@ -251,10 +251,10 @@ func (b *v2) addVersion(ctx context.Context, p string, cfg mountConfig, meta *ke
 	}
 	ops = append(ops, storage.Op{Key: metaKey(p), Value: rawMeta})
 	if err := storage.Batch(ctx, b.store, ops); err != nil {
-		b.metas.drop(p)
+		b.metas.Drop(p)
 		return nil, fmt.Errorf("write secret: %w", err)
 	}
-	b.metas.set(p, meta)
+	b.metas.Set(p, meta.clone())
 	return engine.DataResponse(versionData(n, v, meta.CustomMetadata)), nil
 }
 

@@ -263,7 +263,7 @@ func (b *v2) deleteMetadata(ctx context.Context, req *engine.Request) (*engine.R
 			return nil, fmt.Errorf("delete metadata: %w", err)
 		}
 	}
-	defer b.metas.drop(p)
+	defer b.metas.Drop(p)
 	if err := b.store.Delete(ctx, metaKey(p)); err != nil {
 		return nil, fmt.Errorf("delete metadata: %w", err)
 	}
