@@ -91,10 +91,19 @@ func DeletePrefix(ctx context.Context, b Backend, prefix string) error {
 	if err != nil {
 		return err
 	}
-	for _, k := range keys {
-		if err := b.Delete(ctx, prefix+k); err != nil {
+	// In batches, so a backend that batches deletes a few thousand keys per
+	// commit rather than one.
+	const chunk = 1000
+	for len(keys) > 0 {
+		n := min(chunk, len(keys))
+		ops := make([]Op, n)
+		for i, k := range keys[:n] {
+			ops[i] = Op{Key: prefix + k, Delete: true}
+		}
+		if err := Batch(ctx, b, ops); err != nil {
 			return err
 		}
+		keys = keys[n:]
 	}
 	return nil
 }
