@@ -2,6 +2,7 @@ package token
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -38,14 +39,12 @@ func (s *Store) Use(ctx context.Context, e *Entry) (exhausted bool, err error) {
 	}
 	cur.NumUses--
 	if cur.NumUses == 0 {
-		// Pending first, so the index that lets Tidy finish the job exists
-		// before the entry says so.
-		if err := s.st.Put(ctx, prefixPending+cur.ID, []byte{}); err != nil {
+		// The last use makes the token pending: markPending writes the
+		// index that lets Tidy finish the job with the entry, in one batch.
+		if err := s.markPending(ctx, cur, now); err != nil {
 			return false, fmt.Errorf("use token: %w", err)
 		}
-		cur.RevokePending = now
-	}
-	if err := s.save(ctx, cur); err != nil {
+	} else if err := s.save(ctx, cur); err != nil {
 		return false, fmt.Errorf("use token: %w", err)
 	}
 	e.NumUses = cur.NumUses
@@ -179,13 +178,22 @@ func (s *Store) markPending(ctx context.Context, e *Entry, now time.Time) error 
 	if e.pending() {
 		return nil
 	}
-	if err := s.st.Put(ctx, prefixPending+e.ID, []byte{}); err != nil {
-		return fmt.Errorf("revoke token: %w", err)
-	}
 	e.RevokePending = now
-	if err := s.save(ctx, e); err != nil {
+	raw, err := json.Marshal(e)
+	if err != nil {
 		return fmt.Errorf("revoke token: %w", err)
 	}
+	// The pending mark before the entry that says so (in order where the
+	// storage does not batch), in one commit where it does.
+	err = storage.Batch(ctx, s.st, []storage.Op{
+		{Key: prefixPending + e.ID, Value: []byte{}},
+		{Key: prefixID + e.ID, Value: raw},
+	})
+	if err != nil {
+		s.cache.Drop(e.ID)
+		return fmt.Errorf("revoke token: %w", err)
+	}
+	s.cache.Set(e.ID, e.clone())
 	return nil
 }
 
