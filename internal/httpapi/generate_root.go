@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/wardsec/ward/api"
-	"github.com/wardsec/ward/internal/engine"
 )
 
 // The generate-root endpoints are bare like sys/seal-status and take no
@@ -19,14 +18,8 @@ func (h *Handler) serveGenerateRootAttempt(w http.ResponseWriter, r *http.Reques
 		st, err := h.core.GenerateRootStatus(r.Context())
 		h.writeGenerateRoot(w, st, err)
 	case http.MethodPut, http.MethodPost:
-		data, err := h.readBody(r)
-		if err != nil {
-			h.writeError(w, "", err)
-			return
-		}
-		in, _, err := engine.Decode[api.GenerateRootInitRequest](data)
-		if err != nil {
-			h.writeError(w, "", err)
+		in, ok := decodeBare[api.GenerateRootInitRequest](h, w, r)
+		if !ok {
 			return
 		}
 		st, err := h.core.GenerateRootInit(r.Context(), in)
@@ -48,14 +41,8 @@ func (h *Handler) serveGenerateRootUpdate(w http.ResponseWriter, r *http.Request
 	if !allowMethods(w, r, http.MethodPut, http.MethodPost) {
 		return
 	}
-	data, err := h.readBody(r)
-	if err != nil {
-		h.writeError(w, "", err)
-		return
-	}
-	in, _, err := engine.Decode[api.GenerateRootUpdateRequest](data)
-	if err != nil {
-		h.writeError(w, "", err)
+	in, ok := decodeBare[api.GenerateRootUpdateRequest](h, w, r)
+	if !ok {
 		return
 	}
 	if in.Key == "" {

@@ -74,14 +74,8 @@ func (h *Handler) serveInit(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, http.StatusOK, api.InitStatus{Initialized: ok})
 	case http.MethodPut, http.MethodPost:
-		data, err := h.readBody(r)
-		if err != nil {
-			h.writeError(w, "", err)
-			return
-		}
-		in, _, err := engine.Decode[api.InitRequest](data)
-		if err != nil {
-			h.writeError(w, "", err)
+		in, ok := decodeBare[api.InitRequest](h, w, r)
+		if !ok {
 			return
 		}
 		resp, err := h.core.Init(r.Context(), in)
@@ -99,17 +93,12 @@ func (h *Handler) serveUnseal(w http.ResponseWriter, r *http.Request) {
 	if !allowMethods(w, r, http.MethodPut, http.MethodPost) {
 		return
 	}
-	data, err := h.readBody(r)
-	if err != nil {
-		h.writeError(w, "", err)
-		return
-	}
-	in, _, err := engine.Decode[api.UnsealRequest](data)
-	if err != nil {
-		h.writeError(w, "", err)
+	in, ok := decodeBare[api.UnsealRequest](h, w, r)
+	if !ok {
 		return
 	}
 	var st *api.SealStatus
+	var err error
 	switch {
 	case in.Reset:
 		st, err = h.core.ResetUnseal(r.Context())
@@ -200,4 +189,18 @@ func (h *Handler) serveHealth(w http.ResponseWriter, r *http.Request) {
 func truthy(v string) bool {
 	b, _ := strconv.ParseBool(v)
 	return b
+}
+
+// decodeBare reads and decodes the JSON body of a bare endpoint into a T,
+// answering the error itself; ok is false when it did.
+func decodeBare[T any](h *Handler, w http.ResponseWriter, r *http.Request) (in T, ok bool) {
+	data, err := h.readBody(r)
+	if err == nil {
+		in, _, err = engine.Decode[T](data)
+	}
+	if err != nil {
+		h.writeError(w, "", err)
+		return in, false
+	}
+	return in, true
 }

@@ -14,14 +14,8 @@ func (h *Handler) serveRaftJoin(w http.ResponseWriter, r *http.Request) {
 	if !allowMethods(w, r, http.MethodPost, http.MethodPut) {
 		return
 	}
-	data, err := h.readBody(r)
-	if err != nil {
-		h.writeError(w, "", err)
-		return
-	}
-	in, _, err := engine.Decode[api.RaftJoinRequest](data)
-	if err != nil {
-		h.writeError(w, "", err)
+	in, ok := decodeBare[api.RaftJoinRequest](h, w, r)
+	if !ok {
 		return
 	}
 	if in.LeaderAPIAddr == "" {
@@ -41,15 +35,9 @@ func (h *Handler) serveRaftBootstrap(w http.ResponseWriter, r *http.Request, pat
 	if !allowMethods(w, r, http.MethodPost, http.MethodPut) {
 		return
 	}
-	data, err := h.readBody(r)
-	if err != nil {
-		h.writeError(w, "", err)
-		return
-	}
 	if path == "sys/storage/raft/bootstrap/challenge" {
-		in, _, err := engine.Decode[api.RaftChallengeRequest](data)
-		if err != nil {
-			h.writeError(w, "", err)
+		in, ok := decodeBare[api.RaftChallengeRequest](h, w, r)
+		if !ok {
 			return
 		}
 		ch, err := h.core.RaftChallenge(r.Context(), in.ServerID)
@@ -60,9 +48,8 @@ func (h *Handler) serveRaftBootstrap(w http.ResponseWriter, r *http.Request, pat
 		writeJSON(w, http.StatusOK, ch)
 		return
 	}
-	in, _, err := engine.Decode[api.RaftAnswerRequest](data)
-	if err != nil {
-		h.writeError(w, "", err)
+	in, ok := decodeBare[api.RaftAnswerRequest](h, w, r)
+	if !ok {
 		return
 	}
 	if err := h.core.RaftAnswer(r.Context(), in); err != nil {
