@@ -206,12 +206,17 @@ func (b *v2) sharedMeta(ctx context.Context, p string) (*keyMeta, error) {
 	return &m, nil
 }
 
-func (b *v2) saveMeta(ctx context.Context, p string, m *keyMeta) error {
+// saveMeta writes p's metadata, after the writes in before (new version
+// data, deletions of pruned versions) in the same storage batch: one
+// commit where the storage batches, and otherwise in order, so metadata
+// never names data that is not there. The cache follows the outcome.
+func (b *v2) saveMeta(ctx context.Context, p string, m *keyMeta, before ...storage.Op) error {
 	raw, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("save metadata: %w", err)
 	}
-	if err := b.store.Put(ctx, metaKey(p), raw); err != nil {
+	ops := append(before[:len(before):len(before)], storage.Op{Key: metaKey(p), Value: raw})
+	if err := storage.Batch(ctx, b.store, ops); err != nil {
 		b.metas.Drop(p)
 		return fmt.Errorf("save metadata: %w", err)
 	}
@@ -219,12 +224,19 @@ func (b *v2) saveMeta(ctx context.Context, p string, m *keyMeta) error {
 	return nil
 }
 
+// wipeOps are the deletions of the stored data of versions ns of p.
+func wipeOps(p string, ns []int) []storage.Op {
+	ops := make([]storage.Op, len(ns))
+	for i, n := range ns {
+		ops[i] = storage.Op{Key: versionKey(p, n), Delete: true}
+	}
+	return ops
+}
+
 // wipeVersions removes the stored data of versions ns of p.
 func (b *v2) wipeVersions(ctx context.Context, p string, ns []int) error {
-	for _, n := range ns {
-		if err := b.store.Delete(ctx, versionKey(p, n)); err != nil {
-			return fmt.Errorf("remove version %d: %w", n, err)
-		}
+	if err := storage.Batch(ctx, b.store, wipeOps(p, ns)); err != nil {
+		return fmt.Errorf("remove versions: %w", err)
 	}
 	return nil
 }

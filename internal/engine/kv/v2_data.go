@@ -238,23 +238,12 @@ func (b *v2) addVersion(ctx context.Context, p string, cfg mountConfig, meta *ke
 	meta.Versions[n] = v
 	meta.CurrentVersion = n
 	meta.Updated = now
-	// One batch: the new version's data, the pruned versions' deletion and
-	// the metadata, in that order, so that storage that cannot apply it
-	// atomically never has metadata naming data that is not there.
-	ops := []storage.Op{{Key: versionKey(p, n), Value: raw}}
-	for _, old := range meta.prune(maxVersions(cfg, meta)) {
-		ops = append(ops, storage.Op{Key: versionKey(p, old), Delete: true})
-	}
-	rawMeta, err := json.Marshal(meta)
-	if err != nil {
+	// The new version's data, the pruned versions' deletion and the
+	// metadata go in one batch.
+	ops := append([]storage.Op{{Key: versionKey(p, n), Value: raw}}, wipeOps(p, meta.prune(maxVersions(cfg, meta)))...)
+	if err := b.saveMeta(ctx, p, meta, ops...); err != nil {
 		return nil, fmt.Errorf("write secret: %w", err)
 	}
-	ops = append(ops, storage.Op{Key: metaKey(p), Value: rawMeta})
-	if err := storage.Batch(ctx, b.store, ops); err != nil {
-		b.metas.Drop(p)
-		return nil, fmt.Errorf("write secret: %w", err)
-	}
-	b.metas.Set(p, meta.clone())
 	return engine.DataResponse(versionData(n, v, meta.CustomMetadata)), nil
 }
 

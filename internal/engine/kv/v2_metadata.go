@@ -231,10 +231,7 @@ func (b *v2) updateMetadata(ctx context.Context, p string, mode metaMode, change
 		return err
 	}
 	meta.Updated = now
-	if err := b.wipeVersions(ctx, p, meta.prune(maxVersions(cfg, meta))); err != nil {
-		return fmt.Errorf("write metadata: %w", err)
-	}
-	if err := b.saveMeta(ctx, p, meta); err != nil {
+	if err := b.saveMeta(ctx, p, meta, wipeOps(p, meta.prune(maxVersions(cfg, meta)))...); err != nil {
 		return fmt.Errorf("write metadata: %w", err)
 	}
 	return nil
