@@ -169,10 +169,6 @@ func (s *Store) insert(ctx context.Context, e *Entry) error {
 	if err != nil {
 		return fmt.Errorf("create token: %w", err)
 	}
-	raw, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("create token: encode entry: %w", err)
-	}
 	ops := []storage.Op{{Key: s.accessorKey(e.Accessor), Value: rec}}
 	if e.Parent != "" {
 		ops = append(ops, storage.Op{Key: prefixParent + e.Parent + "/" + e.ID, Value: []byte{}})
@@ -180,12 +176,9 @@ func (s *Store) insert(ctx context.Context, e *Entry) error {
 	if !e.ExpireTime.IsZero() {
 		ops = append(ops, storage.Op{Key: expireKey(e.ExpireTime, e.ID), Value: []byte{}})
 	}
-	ops = append(ops, storage.Op{Key: prefixID + e.ID, Value: raw})
-	if err := storage.Batch(ctx, s.st, ops); err != nil {
-		s.cache.Drop(e.ID)
+	if err := s.save(ctx, e, ops...); err != nil {
 		return fmt.Errorf("create token: %w", err)
 	}
-	s.cache.Set(e.ID, e.clone())
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wardsec/ward/internal/engine"
+	"github.com/wardsec/ward/internal/storage"
 )
 
 // Renew extends a token's life from now and returns the updated entry.
@@ -62,14 +63,13 @@ func (s *Store) renew(ctx context.Context, id string, increment time.Duration) (
 	cur.ExpireTime = now.Add(ttl)
 	cur.LastRenewal = now
 	newKey := expireKey(cur.ExpireTime, cur.ID)
-	// New index first: a crash leaves a stale key Tidy drops, never an
-	// expiring entry without one.
+	// New index before (or with) the entry: a crash leaves a stale key
+	// Tidy drops, never an expiring entry without one.
+	var index []storage.Op
 	if newKey != oldKey {
-		if err := s.st.Put(ctx, newKey, []byte{}); err != nil {
-			return nil, nil, fmt.Errorf("renew token: %w", err)
-		}
+		index = append(index, storage.Op{Key: newKey, Value: []byte{}})
 	}
-	if err := s.save(ctx, cur); err != nil {
+	if err := s.save(ctx, cur, index...); err != nil {
 		return nil, nil, fmt.Errorf("renew token: %w", err)
 	}
 	if newKey != oldKey {

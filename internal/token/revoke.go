@@ -2,7 +2,6 @@ package token
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -179,21 +178,10 @@ func (s *Store) markPending(ctx context.Context, e *Entry, now time.Time) error 
 		return nil
 	}
 	e.RevokePending = now
-	raw, err := json.Marshal(e)
-	if err != nil {
+	// The pending mark goes before the entry that says so.
+	if err := s.save(ctx, e, storage.Op{Key: prefixPending + e.ID, Value: []byte{}}); err != nil {
 		return fmt.Errorf("revoke token: %w", err)
 	}
-	// The pending mark before the entry that says so (in order where the
-	// storage does not batch), in one commit where it does.
-	err = storage.Batch(ctx, s.st, []storage.Op{
-		{Key: prefixPending + e.ID, Value: []byte{}},
-		{Key: prefixID + e.ID, Value: raw},
-	})
-	if err != nil {
-		s.cache.Drop(e.ID)
-		return fmt.Errorf("revoke token: %w", err)
-	}
-	s.cache.Set(e.ID, e.clone())
 	return nil
 }
 

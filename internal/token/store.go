@@ -191,12 +191,16 @@ func (s *Store) load(ctx context.Context, id string) (*Entry, error) {
 	return &e, nil
 }
 
-func (s *Store) save(ctx context.Context, e *Entry) error {
+// save writes e, after the writes in before (indexes that must exist
+// before the entry says so) in the same storage batch: one commit where
+// the storage batches, in order otherwise. The cache follows the outcome.
+func (s *Store) save(ctx context.Context, e *Entry, before ...storage.Op) error {
 	raw, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("write token: encode entry: %w", err)
 	}
-	if err := s.st.Put(ctx, prefixID+e.ID, raw); err != nil {
+	ops := append(before[:len(before):len(before)], storage.Op{Key: prefixID + e.ID, Value: raw})
+	if err := storage.Batch(ctx, s.st, ops); err != nil {
 		s.cache.Drop(e.ID) // the write may or may not have landed
 		return fmt.Errorf("write token: %w", err)
 	}
