@@ -41,39 +41,25 @@ func (c *Core) checkKeyShares(ctx context.Context, shares [][]byte) error {
 		return errBadShares
 	}
 	defer clear(key)
-	cfg, err := seal.LoadConfig(ctx, c.local)
+	st, err := c.loadSealState(ctx)
 	if err != nil {
 		return err
 	}
-	if cfg == nil {
+	if st == nil {
 		return ErrNotInitialized
 	}
-	if cfg.Type != seal.TypeShamir {
+	if st.root.Type != seal.TypeShamir {
 		if _, err := c.state(); err != nil {
 			return err
 		}
 		return c.checkRecoveryKey(ctx, key)
 	}
-	root, err := c.unwrapRootKey(ctx, seal.NewShamir(key))
+	root, err := seal.NewShamir(key).Unwrap(ctx, st.root.Blob)
 	if err != nil {
-		return err
+		return errBadShares
 	}
 	clear(root)
 	return nil
-}
-
-// unwrapRootKey opens the stored root key with s. A key that does not
-// open it is errBadShares.
-func (c *Core) unwrapRootKey(ctx context.Context, s seal.Seal) ([]byte, error) {
-	rk, err := seal.LoadRootKey(ctx, c.local)
-	if err != nil {
-		return nil, fmt.Errorf("core: %w", err)
-	}
-	root, err := s.Unwrap(ctx, rk.Blob)
-	if err != nil {
-		return nil, errBadShares
-	}
-	return root, nil
 }
 
 // recoveryKeyPath is where an auto-unseal server keeps its recovery key,
