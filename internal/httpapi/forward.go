@@ -45,28 +45,38 @@ var hopHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Te", 
 // no reachable active node (an election after the active node died), it
 // waits up to activeWait and tries again, but only when the request
 // certainly was not executed: the connection to the old active node was
-// refused, or the node answered that it is not active.
+// refused, or the node answered that it is not active. A body too large
+// to keep for a second attempt (a snapshot restore) streams through once;
+// snapshot bodies have no size limit, as on the active node.
 func (h *Handler) forward(w http.ResponseWriter, r *http.Request, path string) {
 	if r.Header.Get(forwardedHeader) != "" {
 		w.Header().Set(notActiveHeader, "1")
 		writeErrors(w, http.StatusServiceUnavailable, "this node is a standby and the request was already forwarded once; retry")
 		return
 	}
-	if r.ContentLength < 0 || r.ContentLength > maxRetryBody {
-		h.forwardOnce(w, r)
-		return
+	var stream io.Reader
+	if !isSnapshotPath(path) {
+		r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxRequestSize)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxRequestSize))
-	if err != nil {
-		h.writeError(w, "", err)
-		return
+	var body []byte
+	if r.ContentLength < 0 || r.ContentLength > maxRetryBody {
+		stream = r.Body
+	} else {
+		var err error
+		if body, err = io.ReadAll(r.Body); err != nil {
+			h.writeError(w, "", err)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	ctx := r.Context()
 	deadline := time.Now().Add(activeWait)
 	for {
 		if !h.core.Standby() {
 			// This node became active (or was sealed) meanwhile: serve it.
-			r.Body = io.NopCloser(bytes.NewReader(body))
+			if stream == nil {
+				r.Body = io.NopCloser(bytes.NewReader(body))
+			}
 			h.serveLocal(w, r, path)
 			return
 		}
@@ -78,8 +88,12 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, path string) {
 			h.writeError(w, "", err)
 			return
 		}
-		resp, err := h.sendForward(ctx, r, addr, bytes.NewReader(body))
-		retry := notExecuted(err) || (resp != nil && resp.Header.Get(notActiveHeader) != "")
+		in := stream
+		if in == nil {
+			in = bytes.NewReader(body)
+		}
+		resp, err := h.sendForward(ctx, r, addr, in)
+		retry := stream == nil && (notExecuted(err) || (resp != nil && resp.Header.Get(notActiveHeader) != ""))
 		if retry && time.Now().Before(deadline) {
 			if resp != nil {
 				resp.Body.Close()
@@ -97,7 +111,7 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, path string) {
 			writeErrors(w, http.StatusServiceUnavailable, "the active node could not be reached; retry")
 			return
 		}
-		copyResponse(w, resp)
+		h.copyResponse(w, resp, addr)
 		return
 	}
 }
@@ -106,23 +120,6 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, path string) {
 // can send it again after a failover; larger or unsized bodies (snapshot
 // restores) stream through once.
 const maxRetryBody = 4 << 20
-
-// forwardOnce streams a request with a large or unsized body to the
-// active node, without retries.
-func (h *Handler) forwardOnce(w http.ResponseWriter, r *http.Request) {
-	addr, err := h.activeAddr(r.Context())
-	if err != nil {
-		h.writeError(w, "", err)
-		return
-	}
-	resp, err := h.sendForward(r.Context(), r, addr, http.MaxBytesReader(w, r.Body, h.opts.MaxRequestSize))
-	if err != nil {
-		h.log.Warn("httpapi: forwarding to the active node failed", "active", addr, "error", err)
-		writeErrors(w, http.StatusServiceUnavailable, "the active node could not be reached; retry")
-		return
-	}
-	copyResponse(w, resp)
-}
 
 // sendForward makes one attempt at the active node at addr.
 func (h *Handler) sendForward(ctx context.Context, r *http.Request, addr string, body io.Reader) (*http.Response, error) {
@@ -153,8 +150,10 @@ func notExecuted(err error) bool {
 	return err != nil && errors.As(err, &op) && op.Op == "dial"
 }
 
-// copyResponse writes resp to w and closes it.
-func copyResponse(w http.ResponseWriter, resp *http.Response) {
+// copyResponse writes resp to w and closes it. An answer the active node
+// cut short is cut short here too (the connection is aborted), so a client
+// never takes a truncated body, a snapshot say, for a whole one.
+func (h *Handler) copyResponse(w http.ResponseWriter, resp *http.Response, addr string) {
 	defer resp.Body.Close()
 	for _, k := range hopHeaders {
 		resp.Header.Del(k)
@@ -163,7 +162,10 @@ func copyResponse(w http.ResponseWriter, resp *http.Response) {
 		w.Header()[k] = vs
 	}
 	w.WriteHeader(resp.StatusCode)
-	_, _ = io.Copy(w, resp.Body)
+	if n, err := io.Copy(w, resp.Body); err != nil {
+		h.log.Warn("httpapi: a forwarded answer was cut short", "active", addr, "bytes", n, "error", err)
+		panic(http.ErrAbortHandler)
+	}
 }
 
 // activeAddr waits (up to activeWait, or the request's deadline) for the

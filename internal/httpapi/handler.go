@@ -72,10 +72,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), h.opts.MaxRequestDuration)
 	defer cancel()
 	r = r.WithContext(ctx)
-	if isSnapshotPath(path) {
-		h.serveSnapshot(w, r, path) // streams; forwards itself on a standby
-		return
-	}
 	if !nodeLocal[path] && h.core.Standby() {
 		h.forward(w, r, path)
 		return
@@ -85,6 +81,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serveLocal answers a request on this node.
 func (h *Handler) serveLocal(w http.ResponseWriter, r *http.Request, path string) {
+	if isSnapshotPath(path) {
+		h.serveSnapshot(w, r, path) // streams both ways
+		return
+	}
 	if handled := h.serveLifecycle(w, r, path); handled {
 		return
 	}

@@ -2,10 +2,7 @@ package httpapi
 
 import (
 	"context"
-	"io"
-	"net"
 	"net/http"
-	"strings"
 
 	"github.com/wardsec/ward/internal/engine"
 )
@@ -31,13 +28,10 @@ func isSnapshotPath(path string) bool {
 	return path == snapshotPath || path == snapshotForcePath
 }
 
-// serveSnapshot answers the snapshot endpoints. A standby forwards them
-// to the active node (Vault redirects instead); see forwardSnapshot.
+// serveSnapshot answers the snapshot endpoints on the active node. A
+// standby forwards them like any request (Vault redirects instead), with
+// the body streaming through and no limit on its size.
 func (h *Handler) serveSnapshot(w http.ResponseWriter, r *http.Request, path string) {
-	if h.core.Standby() {
-		h.forwardSnapshot(w, r, path)
-		return
-	}
 	var op engine.Operation
 	switch {
 	case r.Method == http.MethodGet && path == snapshotPath:
@@ -130,63 +124,4 @@ func (s *snapshotWriter) Write(p []byte) (int, error) {
 	n, err := s.w.Write(p)
 	s.n += int64(n)
 	return n, err
-}
-
-// forwardSnapshot streams a standby's snapshot request to the active node
-// and the answer back. Unlike forward, it holds neither body in memory,
-// and it makes one attempt only: a restore's body cannot be sent twice.
-// An answer cut short by the active node is cut short here too, so the
-// client never takes a truncated snapshot for a whole one.
-func (h *Handler) forwardSnapshot(w http.ResponseWriter, r *http.Request, path string) {
-	if r.Header.Get(forwardedHeader) != "" {
-		w.Header().Set(notActiveHeader, "1")
-		writeErrors(w, http.StatusServiceUnavailable, "this node is a standby and the request was already forwarded once; retry")
-		return
-	}
-	ctx := r.Context()
-	addr, err := h.activeAddr(ctx)
-	if err != nil {
-		if !h.core.Standby() {
-			h.serveSnapshot(w, r, path) // this node became active meanwhile
-			return
-		}
-		h.writeError(w, "", err)
-		return
-	}
-	out, err := http.NewRequestWithContext(ctx, r.Method, strings.TrimRight(addr, "/")+r.URL.RequestURI(), r.Body)
-	if err != nil {
-		h.writeError(w, "", err)
-		return
-	}
-	out.ContentLength = r.ContentLength
-	out.Header = r.Header.Clone()
-	for _, k := range hopHeaders {
-		out.Header.Del(k)
-	}
-	out.Header.Set(forwardedHeader, "1")
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		out.Header.Set("X-Forwarded-For", host)
-	}
-	tr := h.opts.ForwardTransport
-	if tr == nil {
-		tr = http.DefaultTransport
-	}
-	resp, err := tr.RoundTrip(out)
-	if err != nil {
-		h.log.Warn("httpapi: forwarding a raft snapshot request to the active node failed", "active", addr, "error", err)
-		writeErrors(w, http.StatusServiceUnavailable, "the active node could not be reached; retry")
-		return
-	}
-	defer resp.Body.Close()
-	for _, k := range hopHeaders {
-		resp.Header.Del(k)
-	}
-	for k, vs := range resp.Header {
-		w.Header()[k] = vs
-	}
-	w.WriteHeader(resp.StatusCode)
-	if n, err := io.Copy(w, resp.Body); err != nil {
-		h.log.Warn("httpapi: a forwarded raft snapshot answer was cut short", "active", addr, "bytes", n, "error", err)
-		panic(http.ErrAbortHandler)
-	}
 }
