@@ -56,9 +56,12 @@ func New(c *core.Core, opts Options) *Handler {
 	return &Handler{core: c, opts: opts, log: opts.Logger}
 }
 
+// noStore keeps every answer out of caches; shared, net/http only reads it.
+var noStore = []string{"no-store"}
+
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header()["Cache-Control"] = noStore
 	path, ok := strings.CutPrefix(r.URL.Path, "/v1/")
 	if !ok {
 		writeErrors(w, http.StatusNotFound)

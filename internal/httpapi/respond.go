@@ -9,16 +9,38 @@ import (
 	"github.com/wardsec/ward/internal/engine"
 )
 
-// writeJSON writes v with the exact Content-Type hvac requires.
+// jsonContentType is the exact Content-Type hvac requires, shared by
+// every answer (net/http only reads it).
+var jsonContentType = []string{"application/json"}
+
+// errEncoding is the answer when a response cannot be encoded.
+const errEncoding = `{"errors":["internal error: could not encode the response"]}`
+
+// writeJSON writes v as JSON.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
-		status = http.StatusInternalServerError
-		body = []byte(`{"errors":["internal error: could not encode the response"]}`)
+		status, body = http.StatusInternalServerError, []byte(errEncoding)
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// writeSecret writes the envelope s, encoded into a pooled buffer.
+func writeSecret(w http.ResponseWriter, status int, s *api.Secret) {
+	bp := bodyPool.Get().(*[]byte)
+	body, err := appendSecret((*bp)[:0], s)
+	if err != nil {
+		status, body = http.StatusInternalServerError, append((*bp)[:0], errEncoding...)
+	}
+	w.Header()["Content-Type"] = jsonContentType
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+	if cap(body) <= maxPooledBody {
+		*bp = body
+		bodyPool.Put(bp)
+	}
 }
 
 // writeErrors writes {"errors": [...]}; no messages is an empty list.
@@ -86,7 +108,7 @@ func (h *Handler) writeResponse(w http.ResponseWriter, req *engine.Request, path
 		writeJSON(w, status, injected(secret))
 		return
 	}
-	writeJSON(w, status, secret)
+	writeSecret(w, status, secret)
 }
 
 // emptyList reports a list answer with no keys and nothing else to say,
