@@ -87,12 +87,13 @@ func compilePattern(pattern string) []segment {
 	return segs
 }
 
-// match reports whether path matches p and fills vars.
-func (p *Path) match(path string, vars map[string]string) bool {
+// match reports whether path matches p and fills vars, making the map
+// when the path has variables.
+func (p *Path) match(path string, vars *map[string]string) bool {
 	rest := path
 	for i, s := range p.segments {
 		if s.rest {
-			vars[s.name] = rest
+			setVar(vars, s.name, rest)
 			return true
 		}
 		part, after, more := strings.Cut(rest, "/")
@@ -104,7 +105,7 @@ func (p *Path) match(path string, vars map[string]string) bool {
 			if part == "" {
 				return false
 			}
-			vars[s.name] = part
+			setVar(vars, s.name, part)
 		}
 		if i == len(p.segments)-1 {
 			return !more
@@ -113,7 +114,7 @@ func (p *Path) match(path string, vars map[string]string) bool {
 			// The path ended early: only a final {name...} matches nothing.
 			next := p.segments[i+1]
 			if next.rest {
-				vars[next.name] = ""
+				setVar(vars, next.name, "")
 				return true
 			}
 			return false
@@ -123,16 +124,24 @@ func (p *Path) match(path string, vars map[string]string) bool {
 	return path == ""
 }
 
+func setVar(vars *map[string]string, name, value string) {
+	if *vars == nil {
+		*vars = make(map[string]string, 2)
+	}
+	(*vars)[name] = value
+}
+
 // route finds the first Path matching path. A list may also reach a
 // route without the trailing slash core adds to every list
 // ("policies/acl/" lists through "policies/acl"); other operations never
 // do, so a policy on an exact path cannot be sidestepped with a slash.
 func (m *Mux) route(path string, op Operation) (*Path, map[string]string) {
+	var vars map[string]string
 	for _, p := range m.paths {
-		vars := make(map[string]string, 2)
-		if p.match(path, vars) {
+		if p.match(path, &vars) {
 			return p, vars
 		}
+		clear(vars)
 	}
 	if trimmed, ok := strings.CutSuffix(path, "/"); ok && trimmed != "" && op == OpList {
 		return m.route(trimmed, op)

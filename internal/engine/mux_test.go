@@ -30,8 +30,8 @@ func TestMuxMatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		p := NewMux(Path{Pattern: tt.pattern}).paths[0]
-		vars := map[string]string{}
-		got := p.match(tt.path, vars)
+		var vars map[string]string
+		got := p.match(tt.path, &vars)
 		if got != tt.ok {
 			t.Errorf("%q matching %q = %v, want %v", tt.pattern, tt.path, got, tt.ok)
 			continue
