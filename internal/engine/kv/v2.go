@@ -169,7 +169,16 @@ func versionPrefix(p string) string {
 	return "ver/" + hex.EncodeToString(sum[:]) + "/"
 }
 
-func versionKey(p string, n int) string { return versionPrefix(p) + strconv.Itoa(n) }
+// versionKey is where version n of p is stored: versionPrefix(p) and n,
+// built in one allocation (every read makes one).
+func versionKey(p string, n int) string {
+	sum := sha256.Sum256([]byte(p))
+	var buf [len("ver/") + 2*sha256.Size + len("/") + 20]byte
+	k := append(buf[:0], "ver/"...)
+	k = hex.AppendEncode(k, sum[:])
+	k = append(k, '/')
+	return string(strconv.AppendInt(k, int64(n), 10))
+}
 
 // loadMeta returns p's metadata, or nil if the secret does not exist.
 // loadMeta returns a private copy of p's metadata, for a writer to change;

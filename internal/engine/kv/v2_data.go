@@ -31,6 +31,9 @@ type readQuery struct {
 }
 
 func parseReadQuery(data map[string]any) (readQuery, error) {
+	if len(data) == 0 {
+		return readQuery{}, nil // the usual read: the current version
+	}
 	q, _, err := engine.Decode[readQuery](data)
 	if err != nil {
 		return q, err
