@@ -130,7 +130,10 @@ func (h *Handler) buildRequest(r *http.Request, path string) (*engine.Request, e
 	if r.TLS != nil {
 		req.PeerCertificates = r.TLS.PeerCertificates
 	}
-	query := r.URL.Query()
+	var query url.Values
+	if r.URL.RawQuery != "" {
+		query = r.URL.Query()
+	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		req.Operation = engine.OpRead
@@ -276,11 +279,21 @@ func jsonErrorText(err error) string {
 	return "malformed JSON"
 }
 
+// newRequestID returns a random (version 4) UUID.
 func newRequestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	var id [36]byte
+	hex.Encode(id[0:8], b[0:4])
+	id[8] = '-'
+	hex.Encode(id[9:13], b[4:6])
+	id[13] = '-'
+	hex.Encode(id[14:18], b[6:8])
+	id[18] = '-'
+	hex.Encode(id[19:23], b[8:10])
+	id[23] = '-'
+	hex.Encode(id[24:], b[10:])
+	return string(id[:])
 }
