@@ -167,8 +167,6 @@ func (ps *policyStore) swap(change func(map[string]*policy.Policy)) {
 	ps.acls.Store(&sync.Map{})
 }
 
-// acl returns the compiled ACL for a token's policies, cached by the policy
-// set and entity.
 // identityView is what ACLs need from the identity store: the entity's
 // template values, and a generation that changes whenever they may have.
 type identityView interface {
@@ -182,7 +180,7 @@ type identityView interface {
 // entity's data may have changed), replacing its entry, so the cache holds
 // at most one ACL per set and entity.
 func (ps *policyStore) acl(names []string, entityID string, ident identityView) (*policy.ACL, error) {
-	set, templated := ps.resolve(names)
+	templated := ps.templated(names)
 	key := strings.Join(names, "\x00")
 	var gen uint64
 	if templated && entityID != "" {
@@ -199,7 +197,7 @@ func (ps *policyStore) acl(names []string, entityID string, ident identityView) 
 	if templated && entityID != "" {
 		data = ident.TemplateData(entityID)
 	}
-	acl, err := policy.Compile(set, data)
+	acl, err := policy.Compile(ps.resolve(names), data)
 	if err != nil {
 		return nil, fmt.Errorf("compile acl: %w", err)
 	}
@@ -213,24 +211,43 @@ type cachedACL struct {
 	gen uint64
 }
 
-// resolve finds the policies named, and whether any of them is templated.
-func (ps *policyStore) resolve(names []string) (set []*policy.Policy, templated bool) {
+// resolve finds the policies named.
+func (ps *policyStore) resolve(names []string) []*policy.Policy {
+	set := make([]*policy.Policy, 0, len(names))
 	for _, n := range names {
-		if n == PolicyRoot {
-			set = append(set, &policy.Policy{Name: PolicyRoot})
-			continue
-		}
-		p := ps.get(n)
-		if p == nil {
-			p, _ = builtin(n)
-		}
-		if p != nil {
+		if p := ps.lookup(n); p != nil {
 			set = append(set, p)
-			templated = templated || p.Templated()
 		}
 	}
-	return set, templated
+	return set
 }
+
+// templated reports whether any of the policies named is templated, so
+// that its ACL depends on the entity.
+func (ps *policyStore) templated(names []string) bool {
+	for _, n := range names {
+		if p := ps.lookup(n); p != nil && p.Templated() {
+			return true
+		}
+	}
+	return false
+}
+
+// lookup finds one policy by name: stored, built in, or root; nil when
+// there is none.
+func (ps *policyStore) lookup(name string) *policy.Policy {
+	if name == PolicyRoot {
+		return rootPolicy
+	}
+	if p := ps.get(name); p != nil {
+		return p
+	}
+	p, _ := builtin(name)
+	return p
+}
+
+// rootPolicy stands for the root policy in a set; it has no rules.
+var rootPolicy = &policy.Policy{Name: PolicyRoot}
 
 // Policy returns the text of a policy; ok is false if it does not exist.
 // The root policy exists but has no text.
