@@ -87,7 +87,11 @@ func BenchmarkHandlerKVv2Read(b *testing.B) {
 	r := httptestRequest("POST", "/v1/auth/token/create", `{"policies":["reader"]}`)
 	r.Header.Set("X-Vault-Token", "root")
 	h.ServeHTTP(tw, r)
-	var created struct{ Auth struct{ ClientToken string `json:"client_token"` } }
+	var created struct {
+		Auth struct {
+			ClientToken string `json:"client_token"`
+		}
+	}
 	if err := json.Unmarshal(tw.Body.Bytes(), &created); err != nil || created.Auth.ClientToken == "" {
 		b.Fatalf("token create: %v %s", err, tw.Body)
 	}
