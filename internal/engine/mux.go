@@ -88,7 +88,7 @@ func compilePattern(pattern string) []segment {
 }
 
 // match reports whether path matches p and fills vars, making the map
-// when the path has variables.
+// when the path has variables; a nil vars only matches.
 func (p *Path) match(path string, vars *map[string]string) bool {
 	rest := path
 	for i, s := range p.segments {
@@ -125,6 +125,9 @@ func (p *Path) match(path string, vars *map[string]string) bool {
 }
 
 func setVar(vars *map[string]string, name, value string) {
+	if vars == nil {
+		return
+	}
 	if *vars == nil {
 		*vars = make(map[string]string, 2)
 	}
@@ -137,16 +140,24 @@ func setVar(vars *map[string]string, name, value string) {
 // do, so a policy on an exact path cannot be sidestepped with a slash.
 func (m *Mux) route(path string, op Operation) (*Path, map[string]string) {
 	var vars map[string]string
+	p := m.find(path, op, &vars)
+	return p, vars
+}
+
+// find is route filling vars, or only matching when vars is nil.
+func (m *Mux) find(path string, op Operation, vars *map[string]string) *Path {
 	for _, p := range m.paths {
-		if p.match(path, &vars) {
-			return p, vars
+		if p.match(path, vars) {
+			return p
 		}
-		clear(vars)
+		if vars != nil {
+			clear(*vars)
+		}
 	}
 	if trimmed, ok := strings.CutSuffix(path, "/"); ok && trimmed != "" && op == OpList {
-		return m.route(trimmed, op)
+		return m.find(trimmed, op, vars)
 	}
-	return nil, nil
+	return nil
 }
 
 // Handle implements Backend.
@@ -209,7 +220,7 @@ func (m *Mux) Exists(ctx context.Context, req *Request) (found, supported bool, 
 
 // Special implements SpecialPaths.
 func (m *Mux) Special(path string, op Operation) (sudo, unauthenticated bool) {
-	p, _ := m.route(path, op)
+	p := m.find(path, op, nil)
 	if p == nil {
 		return false, false
 	}

@@ -189,8 +189,8 @@ func (h *Handler) buildRequest(r *http.Request, path string) (*engine.Request, e
 
 // clientToken reads X-Vault-Token, or else an Authorization bearer token.
 func clientToken(r *http.Request) string {
-	if t := r.Header.Get(api.HeaderToken); t != "" {
-		return t
+	if t := r.Header[api.HeaderToken]; len(t) > 0 && t[0] != "" { // the name is canonical
+		return t[0]
 	}
 	if scheme, t, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 		return strings.TrimSpace(t)
