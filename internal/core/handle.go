@@ -179,7 +179,7 @@ func (c *Core) prepare(ctx context.Context, s *unsealed, call *auditCall) (*engi
 // ACL and the engine all see: no "." or ".." segments, and a trailing
 // slash on lists (so policies on "secret/metadata/" govern listing it).
 func canonicalPath(p string, op engine.Operation) (string, error) {
-	for _, seg := range strings.Split(p, "/") {
+	for seg := range strings.SplitSeq(p, "/") {
 		switch seg {
 		case "..":
 			return "", engine.BadRequest("path cannot contain parent references")

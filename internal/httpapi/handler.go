@@ -68,7 +68,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	path = cleanPath(path)
-	if ns := strings.Trim(r.Header.Get(api.HeaderNamespace), "/"); ns != "" && ns != "root" {
+	if ns := strings.Trim(headerValue(r.Header, api.HeaderNamespace), "/"); ns != "" && ns != "root" {
 		writeErrors(w, http.StatusBadRequest, "namespaces are not supported by this server")
 		return
 	}
@@ -177,7 +177,7 @@ func (h *Handler) buildRequest(r *http.Request, path string) (*engine.Request, e
 		req.Data = queryData(query)
 	}
 
-	if v := r.Header.Get(api.HeaderWrapTTL); v != "" {
+	if v := headerValue(r.Header, wrapTTLHeader); v != "" {
 		ttl, err := engine.ParseDuration(v)
 		if err != nil {
 			return nil, &engine.InputError{Field: api.HeaderWrapTTL, Rule: err.Error()}
@@ -187,10 +187,22 @@ func (h *Handler) buildRequest(r *http.Request, path string) (*engine.Request, e
 	return req, nil
 }
 
+// wrapTTLHeader is X-Vault-Wrap-TTL as net/http stores it.
+var wrapTTLHeader = http.CanonicalHeaderKey(api.HeaderWrapTTL)
+
+// headerValue is h.Get(name) for a name already canonical, which h.Get
+// would canonicalize again on every call.
+func headerValue(h http.Header, name string) string {
+	if v := h[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 // clientToken reads X-Vault-Token, or else an Authorization bearer token.
 func clientToken(r *http.Request) string {
-	if t := r.Header[api.HeaderToken]; len(t) > 0 && t[0] != "" { // the name is canonical
-		return t[0]
+	if t := headerValue(r.Header, api.HeaderToken); t != "" {
+		return t
 	}
 	if scheme, t, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 		return strings.TrimSpace(t)

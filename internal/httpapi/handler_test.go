@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wardsec/ward/api"
 	"github.com/wardsec/ward/internal/core"
 	"github.com/wardsec/ward/internal/engine"
 	"github.com/wardsec/ward/internal/engine/cubbyhole"
@@ -154,5 +155,14 @@ func TestHeadHealthHasNoBody(t *testing.T) {
 	r := do(t, srv, "HEAD", "/v1/sys/health", "")
 	if r.status != 200 || r.body != "" {
 		t.Fatalf("HEAD sys/health = %d %q", r.status, r.body)
+	}
+}
+
+// The handler reads these headers by the exact name net/http stores.
+func TestReadHeaderNamesAreCanonical(t *testing.T) {
+	for _, name := range []string{api.HeaderToken, api.HeaderNamespace} {
+		if c := http.CanonicalHeaderKey(name); c != name {
+			t.Errorf("%q is stored as %q", name, c)
+		}
 	}
 }
