@@ -2,12 +2,22 @@
 
 package server
 
-import "golang.org/x/sys/unix"
+import (
+	"errors"
+
+	"golang.org/x/sys/unix"
+)
 
 // lockMemory keeps the process's memory, which holds keys while unsealed,
-// out of swap.
+// out of swap. Pages are locked as they are first touched (MCL_ONFAULT):
+// without it, locking would also read in and pin all of bolt's memory
+// map, the whole store file, at every start.
 func lockMemory() error {
-	return unix.Mlockall(unix.MCL_CURRENT | unix.MCL_FUTURE)
+	err := unix.Mlockall(unix.MCL_CURRENT | unix.MCL_FUTURE | unix.MCL_ONFAULT)
+	if errors.Is(err, unix.EINVAL) { // kernels before 4.4 have no MCL_ONFAULT
+		err = unix.Mlockall(unix.MCL_CURRENT | unix.MCL_FUTURE)
+	}
+	return err
 }
 
 // forbidCoreDumps keeps keys out of core files and away from same-user
