@@ -128,13 +128,20 @@ func (s *Store) create(ctx context.Context, p CreateParams) (string, *Entry, []s
 	e.Accessor = accessor
 
 	// A chosen ID is checked for uniqueness and then written: that needs
-	// the exclusive lock. Random IDs cannot collide, so creations share it.
+	// the tree lock alone. Random IDs cannot collide, so creations share
+	// it, and hold the parent's entry lock shared so that the parent's
+	// revocation waits for them (see locks.go).
 	if p.ID != "" {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 	} else {
 		s.mu.RLock()
 		defer s.mu.RUnlock()
+		if p.Parent != "" {
+			l := s.entries.of(p.Parent)
+			l.RLock()
+			defer l.RUnlock()
+		}
 	}
 	if p.Parent != "" {
 		parent, err := s.load(ctx, p.Parent)

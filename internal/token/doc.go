@@ -26,11 +26,18 @@
 //	role/<name>                    token roles
 //
 // Tokens form a tree: a token created by another is its child and is
-// revoked with it, depth first, children before parents. Orphans (no
-// parent) come from create-orphan, no_parent, roles with orphan set, and
-// core (root, response-wrapping and login tokens). Revocation first marks
-// every token in the tree pending, so none of them is accepted again even if
-// a later step fails; Tidy finishes pending revocations.
+// revoked with it. Orphans (no parent) come from create-orphan, no_parent,
+// roles with orphan set, and core (root, response-wrapping and login
+// tokens). Revocation happens in two phases. Marking walks the tree top
+// down and marks every token pending (a storage commit per level, or per
+// 256 tokens of a wide one), so none of them is accepted again even if a
+// later step fails, and no new child can be created under them. Finishing
+// then calls OnRevoke for each token, children before parents, and deletes
+// the entries with their indexes, up to 256 tokens per commit. It holds no
+// lock, so a slow cleanup (a cubbyhole delete, several durable commits)
+// never holds up other tokens. Tidy finishes pending revocations that
+// failed or were cut short. locks.go describes the locking that makes this
+// safe.
 //
 // Backend returns the auth/token/ mount, an engine.Mux whose endpoints
 // follow Vault's token API (create, lookup, renew, revoke and their -self

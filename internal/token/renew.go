@@ -33,8 +33,11 @@ func (s *Store) renew(ctx context.Context, id string, increment time.Duration) (
 			return nil, nil, err
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	l := s.entries.of(id)
+	l.Lock()
+	defer l.Unlock()
 	cur, err := s.load(ctx, id)
 	if err != nil {
 		return nil, nil, err

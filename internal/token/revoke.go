@@ -2,6 +2,7 @@ package token
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -23,8 +24,11 @@ func (s *Store) Use(ctx context.Context, e *Entry) (exhausted bool, err error) {
 	if e.NumUses == 0 {
 		return false, nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	l := s.entries.of(e.ID)
+	l.Lock()
+	defer l.Unlock()
 	cur, err := s.load(ctx, e.ID)
 	if err != nil {
 		return false, err
@@ -51,14 +55,14 @@ func (s *Store) Use(ctx context.Context, e *Entry) (exhausted bool, err error) {
 	return cur.NumUses == 0, nil
 }
 
-// Revoke revokes the token with this ID and every token below it, children
-// first, calling OnRevoke for each. Revoking an unknown token is not an
-// error. If a step fails the remaining tokens stay pending: none of them is
-// accepted again, and Tidy finishes the job.
+// Revoke revokes the token with this ID and every token below it, calling
+// OnRevoke for each, children first. Revoking an unknown token is not an
+// error. From the moment Revoke returns none of the tokens is accepted,
+// whatever it returns: if a step fails the remaining tokens stay pending,
+// and Tidy finishes the job. Concurrent creations under a token being
+// revoked either fail or are revoked with it.
 func (s *Store) Revoke(ctx context.Context, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, err := s.revokeTree(ctx, id)
+	_, err := s.revoke(ctx, id)
 	return err
 }
 
@@ -72,21 +76,32 @@ func (s *Store) RevokeAccessor(ctx context.Context, accessor string) error {
 }
 
 // RevokeOrphan revokes only the token with this ID; its children become
-// orphans (Parent cleared, Orphan set) and keep working. An unknown token is
-// ErrNotFound.
+// orphans (Parent cleared, Orphan set) and keep working, unless their own
+// revocation has begun. An unknown token is ErrNotFound.
 func (s *Store) RevokeOrphan(ctx context.Context, id string) error {
+	e, err := s.orphanChildren(ctx, id)
+	if err != nil {
+		return err
+	}
+	_, err = s.finishAll(ctx, []*Entry{e})
+	return err
+}
+
+// orphanChildren marks id pending and makes its children orphans. It
+// rewrites entries other than id's, so it holds the tree lock alone.
+func (s *Store) orphanChildren(ctx context.Context, id string) (*Entry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, err := s.load(ctx, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := s.markPending(ctx, e, s.now()); err != nil {
-		return err
+		return nil, err
 	}
 	children, err := s.st.List(ctx, prefixParent+id+"/")
 	if err != nil {
-		return fmt.Errorf("revoke token: list children: %w", err)
+		return nil, fmt.Errorf("revoke token: list children: %w", err)
 	}
 	for _, c := range children {
 		if strings.HasSuffix(c, "/") {
@@ -96,83 +111,146 @@ func (s *Store) RevokeOrphan(ctx context.Context, id string) error {
 		switch {
 		case errors.Is(err, ErrNotFound):
 		case err != nil:
-			return err
+			return nil, err
+		case child.pending():
+			// Its revocation has begun and may be finishing right now,
+			// without a lock: writing it back would resurrect it.
 		default:
 			child.Parent = ""
 			child.Orphan = true
 			if err := s.save(ctx, child); err != nil {
-				return fmt.Errorf("revoke token: orphan child: %w", err)
+				return nil, fmt.Errorf("revoke token: orphan child: %w", err)
 			}
 		}
 		if err := s.st.Delete(ctx, prefixParent+id+"/"+c); err != nil {
-			return fmt.Errorf("revoke token: %w", err)
+			return nil, fmt.Errorf("revoke token: %w", err)
 		}
 	}
-	return s.finish(ctx, e)
+	return e, nil
 }
 
-// node is one token of a subtree being revoked.
-type node struct{ id, parent string }
-
-// revokeTree revokes id's subtree; s.mu must be held. It returns how many
-// tokens it revoked.
-func (s *Store) revokeTree(ctx context.Context, id string) (int, error) {
-	var order []node
-	if err := s.subtree(ctx, node{id: id}, &order, map[string]bool{}); err != nil {
+// revoke revokes id's subtree and returns how many tokens it finished. The
+// caller holds no lock: the marking takes the locks it needs, and the
+// finishing none.
+func (s *Store) revoke(ctx context.Context, id string) (int, error) {
+	entries, err := s.markTree(ctx, id)
+	if err != nil {
 		return 0, err
 	}
+	return s.finishAll(ctx, entries)
+}
+
+// node is one token of a subtree being revoked, with the parent whose link
+// led to it ("" for the subtree's root).
+type node struct{ id, parent string }
+
+// markBatch is how many tokens one storage commit marks pending, and
+// finishBatch how many one commit deletes.
+const (
+	markBatch   = 256
+	finishBatch = 256
+)
+
+// markTree marks every token of id's subtree pending, top down, one level
+// of the tree at a time, and returns their entries, each after its parent.
+// A token is listed for its children only once it is pending (see
+// locks.go), so the walk finds every child the token will ever have. A
+// leaf costs one list of its (no) children, plus one commit if it was not
+// pending yet.
+func (s *Store) markTree(ctx context.Context, id string) ([]*Entry, error) {
+	if !validID(id) {
+		return nil, nil
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	now := s.now()
-	entries := make([]*Entry, 0, len(order))
-	for _, nd := range order {
+	var out []*Entry
+	seen := map[string]bool{id: true}
+	level := []node{{id: id}}
+	for len(level) > 0 {
+		for i := 0; i < len(level); i += markBatch {
+			found, err := s.markNodes(ctx, level[i:min(i+markBatch, len(level))], now)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, found...)
+		}
+		// The children of a token that is gone are walked all the same: a
+		// crash part way through an earlier revocation may have left them.
+		var next []node
+		for _, nd := range level {
+			children, err := s.st.List(ctx, prefixParent+nd.id+"/")
+			if err != nil {
+				return nil, fmt.Errorf("revoke token: list children: %w", err)
+			}
+			for _, c := range children {
+				if strings.HasSuffix(c, "/") || seen[c] || !validID(c) {
+					continue
+				}
+				seen[c] = true
+				next = append(next, node{id: c, parent: nd.id})
+			}
+		}
+		level = next
+	}
+	return out, nil
+}
+
+// markNodes marks the tokens of nodes pending in one storage commit, which
+// also drops the links to tokens that are gone, holding their entry locks.
+// It returns the entries found, pending now.
+func (s *Store) markNodes(ctx context.Context, nodes []node, now time.Time) ([]*Entry, error) {
+	ids := make([]string, len(nodes))
+	for i, nd := range nodes {
+		ids[i] = nd.id
+	}
+	unlock := s.entries.lockAll(ids)
+	defer unlock()
+	var ops []storage.Op
+	var found, marked []*Entry
+	for _, nd := range nodes {
 		e, err := s.load(ctx, nd.id)
 		if errors.Is(err, ErrNotFound) {
-			// A link to a token that is gone: drop it.
 			if nd.parent != "" {
-				if err := s.st.Delete(ctx, prefixParent+nd.parent+"/"+nd.id); err != nil {
-					return 0, fmt.Errorf("revoke token: %w", err)
-				}
+				ops = append(ops, storage.Op{Key: prefixParent + nd.parent + "/" + nd.id, Delete: true})
 			}
 			continue
 		}
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
-		if err := s.markPending(ctx, e, now); err != nil {
-			return 0, err
-		}
-		entries = append(entries, e)
-	}
-	for i, e := range entries {
-		if err := s.finish(ctx, e); err != nil {
-			return i, err
-		}
-	}
-	return len(entries), nil
-}
-
-// subtree appends nd's descendants and then nd to out (post-order).
-func (s *Store) subtree(ctx context.Context, nd node, out *[]node, seen map[string]bool) error {
-	if seen[nd.id] || !validID(nd.id) {
-		return nil
-	}
-	seen[nd.id] = true
-	children, err := s.st.List(ctx, prefixParent+nd.id+"/")
-	if err != nil {
-		return fmt.Errorf("revoke token: list children: %w", err)
-	}
-	for _, c := range children {
-		if strings.HasSuffix(c, "/") {
+		found = append(found, e)
+		if e.pending() {
 			continue
 		}
-		if err := s.subtree(ctx, node{id: c, parent: nd.id}, out, seen); err != nil {
-			return err
+		e.RevokePending = now
+		raw, err := json.Marshal(e)
+		if err != nil {
+			return nil, fmt.Errorf("revoke token: encode entry: %w", err)
 		}
+		// The pending mark goes before the entry that says so.
+		ops = append(ops,
+			storage.Op{Key: prefixPending + e.ID, Value: []byte{}},
+			storage.Op{Key: prefixID + e.ID, Value: raw})
+		marked = append(marked, e)
 	}
-	*out = append(*out, nd)
-	return nil
+	if len(ops) == 0 {
+		return found, nil
+	}
+	if err := storage.Batch(ctx, s.st, ops); err != nil {
+		for _, e := range marked {
+			s.cache.Drop(e.ID) // the write may or may not have landed
+		}
+		return nil, fmt.Errorf("revoke token: %w", err)
+	}
+	for _, e := range marked {
+		s.cache.Set(e.ID, e.clone())
+	}
+	return found, nil
 }
 
-// markPending makes e unusable and records it for Tidy.
+// markPending makes e unusable and records it for Tidy. The caller holds
+// e's entry lock, or the tree lock alone.
 func (s *Store) markPending(ctx context.Context, e *Entry, now time.Time) error {
 	if e.pending() {
 		return nil
@@ -185,170 +263,62 @@ func (s *Store) markPending(ctx context.Context, e *Entry, now time.Time) error 
 	return nil
 }
 
-// finish calls OnRevoke for a pending e and deletes it with its indexes.
-// The entry goes before the pending mark, so a crash in between leaves a
-// mark Tidy drops rather than an entry nothing points at.
-func (s *Store) finish(ctx context.Context, e *Entry) error {
-	if s.onRevoke != nil {
-		if err := s.onRevoke(ctx, e); err != nil {
-			return fmt.Errorf("revoke token: clean up: %w", err)
+// finishAll finishes the revocation of pending entries, given parents
+// before children: it calls OnRevoke for each, children first, and then
+// deletes them with their indexes, finishBatch tokens per storage commit.
+// It holds no lock: nothing but this changes a pending entry, and running
+// twice for one token (a racing revocation, Tidy) does no harm. A token
+// is deleted only after its OnRevoke succeeded, and its pending mark with
+// or after its entry, so a failure or crash at any point leaves pending
+// marks for Tidy, never an entry nothing points at. It returns how many
+// tokens it deleted.
+func (s *Store) finishAll(ctx context.Context, entries []*Entry) (int, error) {
+	done := 0
+	for end := len(entries); end > 0; {
+		start := max(0, end-finishBatch)
+		var ops []storage.Op
+		var cleaned []*Entry
+		var cleanErr error
+		for i := end - 1; i >= start; i-- {
+			e := entries[i]
+			if s.onRevoke != nil {
+				if err := s.onRevoke(ctx, e); err != nil {
+					cleanErr = fmt.Errorf("revoke token: clean up: %w", err)
+					break
+				}
+			}
+			ops = s.appendDeletes(ops, e)
+			cleaned = append(cleaned, e)
 		}
+		if len(ops) > 0 {
+			err := storage.Batch(ctx, s.st, ops)
+			for _, e := range cleaned {
+				s.cache.Drop(e.ID)
+			}
+			if err != nil {
+				return done, fmt.Errorf("revoke token: %w", err)
+			}
+			done += len(cleaned)
+		}
+		if cleanErr != nil {
+			return done, cleanErr
+		}
+		end = start
 	}
-	keys := []string{s.accessorKey(e.Accessor)}
+	return done, nil
+}
+
+// appendDeletes appends the deletion of e and its indexes to ops: the
+// indexes, then the entry, then the pending mark.
+func (s *Store) appendDeletes(ops []storage.Op, e *Entry) []storage.Op {
+	ops = append(ops, storage.Op{Key: s.accessorKey(e.Accessor), Delete: true})
 	if e.Parent != "" {
-		keys = append(keys, prefixParent+e.Parent+"/"+e.ID)
+		ops = append(ops, storage.Op{Key: prefixParent + e.Parent + "/" + e.ID, Delete: true})
 	}
 	if !e.ExpireTime.IsZero() {
-		keys = append(keys, expireKey(e.ExpireTime, e.ID))
+		ops = append(ops, storage.Op{Key: expireKey(e.ExpireTime, e.ID), Delete: true})
 	}
-	keys = append(keys, prefixID+e.ID, prefixPending+e.ID)
-	defer s.cache.Drop(e.ID)
-	ops := make([]storage.Op, len(keys))
-	for i, k := range keys {
-		ops[i] = storage.Op{Key: k, Delete: true}
-	}
-	if err := storage.Batch(ctx, s.st, ops); err != nil {
-		return fmt.Errorf("revoke token: %w", err)
-	}
-	return nil
-}
-
-// Tidy revokes expired tokens (with their subtrees) and finishes pending
-// revocations older than a minute, and drops index keys that point at
-// nothing. It returns how many tokens it revoked. When nothing is due it
-// costs at most three storage lists and no reads. Core calls it every few seconds; it keeps going
-// past a failing token and returns the errors joined.
-func (s *Store) Tidy(ctx context.Context) (int, error) {
-	n := 0
-	var errs []error
-	pend, err := s.st.List(ctx, prefixPending)
-	if err != nil {
-		return 0, fmt.Errorf("tidy tokens: %w", err)
-	}
-	for _, id := range pend {
-		if strings.HasSuffix(id, "/") {
-			continue
-		}
-		k, err := s.tidyPending(ctx, id)
-		n += k
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-
-	now := s.now()
-	buckets, err := s.st.List(ctx, prefixExpire)
-	if err != nil {
-		return n, fmt.Errorf("tidy tokens: %w", err)
-	}
-	for _, b := range buckets {
-		var hour int64
-		if _, err := fmt.Sscanf(b, "%d/", &hour); err != nil || !strings.HasSuffix(b, "/") {
-			continue
-		}
-		if hour*3600 > now.Unix() {
-			break
-		}
-		items, err := s.st.List(ctx, prefixExpire+b)
-		if err != nil {
-			return n, fmt.Errorf("tidy tokens: %w", err)
-		}
-		for _, it := range items {
-			unix, id, ok := parseExpireItem(it)
-			if !ok {
-				continue
-			}
-			if unix > now.Unix() {
-				break
-			}
-			k, err := s.tidyExpired(ctx, prefixExpire+b+it, id, now)
-			n += k
-			if err != nil {
-				errs = append(errs, err)
-			}
-		}
-	}
-	if len(errs) > 0 {
-		return n, fmt.Errorf("tidy tokens: %w", errors.Join(errs...))
-	}
-	return n, nil
-}
-
-func parseExpireItem(it string) (unix int64, id string, ok bool) {
-	num, id, found := strings.Cut(it, "-")
-	if !found || len(num) != 12 {
-		return 0, "", false
-	}
-	if _, err := fmt.Sscanf(num, "%d", &unix); err != nil {
-		return 0, "", false
-	}
-	return unix, id, true
-}
-
-func (s *Store) tidyPending(ctx context.Context, id string) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, err := s.load(ctx, id)
-	if errors.Is(err, ErrNotFound) {
-		return 0, s.st.Delete(ctx, prefixPending+id)
-	}
-	if err != nil {
-		return 0, err
-	}
-	if !e.pending() || s.now().Sub(e.RevokePending) < pendingGrace {
-		return 0, nil
-	}
-	return s.revokeTree(ctx, id)
-}
-
-func (s *Store) tidyExpired(ctx context.Context, key, id string, now time.Time) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, err := s.load(ctx, id)
-	if errors.Is(err, ErrNotFound) {
-		return 0, s.st.Delete(ctx, key)
-	}
-	if err != nil {
-		return 0, err
-	}
-	if e.ExpireTime.IsZero() || expireKey(e.ExpireTime, e.ID) != key {
-		// Renewed since this key was written.
-		return 0, s.st.Delete(ctx, key)
-	}
-	if !e.expired(now) {
-		return 0, nil // due later this second
-	}
-	return s.revokeTree(ctx, id)
-}
-
-// RevokeCreatedUnder revokes every token whose creation path starts with
-// prefix ("auth/userpass/"), with its children: what disabling an auth
-// method does to the tokens it issued. It walks every token, so it is for
-// rare administrative changes, not request paths.
-func (s *Store) RevokeCreatedUnder(ctx context.Context, prefix string) (int, error) {
-	ids, err := s.st.List(ctx, prefixID)
-	if err != nil {
-		return 0, fmt.Errorf("revoke tokens under %s: %w", prefix, err)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	revoked := 0
-	for _, id := range ids {
-		e, err := s.load(ctx, id)
-		if errors.Is(err, ErrNotFound) {
-			continue // already gone with a parent
-		}
-		if err != nil {
-			return revoked, fmt.Errorf("revoke tokens under %s: %w", prefix, err)
-		}
-		if !strings.HasPrefix(e.Path, prefix) {
-			continue
-		}
-		n, err := s.revokeTree(ctx, id)
-		revoked += n
-		if err != nil {
-			return revoked, fmt.Errorf("revoke tokens under %s: %w", prefix, err)
-		}
-	}
-	return revoked, nil
+	return append(ops,
+		storage.Op{Key: prefixID + e.ID, Delete: true},
+		storage.Op{Key: prefixPending + e.ID, Delete: true})
 }

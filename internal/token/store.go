@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"slices"
 	"sync"
@@ -60,10 +61,13 @@ type Options struct {
 	DefaultTTL time.Duration
 	MaxTTL     time.Duration
 	// OnRevoke is called for every token as it is revoked, children before
-	// parents, while the store's write lock is held: it must not call back
-	// into the Store. Core deletes the token's cubbyhole and revokes its
-	// leases. If it fails the token stays pending (unusable) and Tidy
-	// calls OnRevoke again later, so it must be idempotent.
+	// parents, after the token is pending (no lookup accepts it) and
+	// without any of the store's locks held. Core deletes the token's
+	// cubbyhole and revokes its leases. It may run concurrently for
+	// different tokens, and more than once for one token (two revocations
+	// racing, or Tidy retrying one that failed or was cut short by a
+	// crash: the token stays pending until OnRevoke succeeds), so it must
+	// be idempotent and safe for concurrent use.
 	OnRevoke func(ctx context.Context, e *Entry) error
 	// OnRenew, if set, is asked before a token is renewed; an error
 	// refuses the renewal and is returned as is. Core uses it to let the
@@ -76,9 +80,10 @@ type Options struct {
 }
 
 // Store issues, looks up, renews and revokes tokens. It is safe for
-// concurrent use: lookups read storage without locking; changes to the
-// token tree take mu (see the field), so a child can never be created
-// under a parent that is being revoked.
+// concurrent use: lookups take no lock; changes take the locks described at
+// mu and entries (see locks.go), so a child can never be created under a
+// parent that is being revoked, and of racing uses of a token's last use
+// exactly one wins.
 type Store struct {
 	st           storage.Backend
 	now          func() time.Time
@@ -90,11 +95,19 @@ type Store struct {
 	policyExists func(ctx context.Context, name string) (bool, error)
 	salt         []byte
 
-	// mu serialises changes to the token tree: revocations, renewals and
-	// uses hold it exclusively. Creations of tokens with random IDs hold it
-	// shared, so they run concurrently (and share storage commits), while
-	// none can add a child under a parent that is being revoked.
+	// mu is the tree lock. Creations of random-ID tokens, uses, renewals
+	// and the marking phase of revocations hold it shared, so they run
+	// concurrently and share storage commits. The rare changes that touch
+	// many entries at once or need a unique ID hold it alone: creation with
+	// a chosen ID, revoke-orphan and role writes. Finishing a revocation
+	// (OnRevoke and the deletions) holds no lock.
 	mu sync.RWMutex
+	// entries locks one token's entry; see locks.go. Always taken after
+	// mu (shared), never the other way round.
+	entries entryLocks
+	// hashers are HMAC-SHA256 states keyed with salt, reused between
+	// hashes (building one costs more than hashing a token).
+	hashers sync.Pool
 	// cache holds decoded entries by ID, written through: every request
 	// looks its token up, and a hit costs no storage read, decryption or
 	// decoding. Cached entries are never changed; lookups return copies.
@@ -145,8 +158,20 @@ func New(ctx context.Context, st storage.Backend, opts Options) (*Store, error) 
 		return nil, fmt.Errorf("open token store: salt is %d bytes, want 32", len(salt))
 	}
 	s.salt = salt
+	s.hashers.New = func() any { return &hasher{mac: hmac.New(sha256.New, s.salt)} }
 	return s, nil
 }
+
+// hasher is a reusable keyed HMAC with a scratch buffer for its input.
+type hasher struct {
+	mac hash.Hash
+	buf []byte
+	sum [sha256.Size]byte
+}
+
+// maxHasherBuf bounds the scratch buffer a pooled hasher keeps: tokens and
+// accessors are far shorter, and an attacker's megabyte header is not kept.
+const maxHasherBuf = 512
 
 // idOf returns the ID a token is stored under.
 func (s *Store) idOf(token string) string {
@@ -156,11 +181,18 @@ func (s *Store) idOf(token string) string {
 // hash is the salted HMAC-SHA256 of value in a domain, hex encoded. The
 // domain keeps a token and an accessor with the same text apart.
 func (s *Store) hash(domain, value string) string {
-	m := hmac.New(sha256.New, s.salt)
-	m.Write([]byte(domain))
-	m.Write([]byte{0})
-	m.Write([]byte(value))
-	return hex.EncodeToString(m.Sum(nil))
+	h := s.hashers.Get().(*hasher)
+	h.mac.Reset()
+	h.buf = append(append(append(h.buf[:0], domain...), 0), value...)
+	h.mac.Write(h.buf)
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], h.mac.Sum(h.sum[:0]))
+	clear(h.buf) // the token, which a pooled buffer must not keep
+	if cap(h.buf) > maxHasherBuf {
+		h.buf = nil
+	}
+	s.hashers.Put(h)
+	return string(out[:])
 }
 
 func (s *Store) accessorKey(accessor string) string {
@@ -258,9 +290,7 @@ func (s *Store) check(ctx context.Context, e *Entry) (*Entry, error) {
 		return nil, ErrNotFound
 	}
 	if e.expired(s.now()) {
-		s.mu.Lock()
-		_, _ = s.revokeTree(ctx, e.ID) // best effort; Tidy retries
-		s.mu.Unlock()
+		_, _ = s.revoke(ctx, e.ID) // best effort; Tidy retries
 		return nil, ErrNotFound
 	}
 	return e, nil

@@ -1,0 +1,268 @@
+package token
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The pooled HMACs give exactly HMAC-SHA256(salt, domain 0 value), for
+// values of every size and from many goroutines at once.
+func TestHashMatchesHMAC(t *testing.T) {
+	f := newFixture(t, Options{})
+	want := func(domain, value string) string {
+		m := hmac.New(sha256.New, f.s.salt)
+		m.Write([]byte(domain + "\x00" + value))
+		return hex.EncodeToString(m.Sum(nil))
+	}
+	values := []string{"", "x", "ws." + strings.Repeat("a", 40), strings.Repeat("b", 600), strings.Repeat("c", 5000)}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 200 {
+				v := values[(i+g)%len(values)]
+				for _, d := range []string{"token", "accessor"} {
+					if got := f.s.hash(d, v); got != want(d, v) {
+						t.Errorf("hash(%q, %d bytes) = %s, want %s", d, len(v), got, want(d, v))
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if f.s.hash("token", "v") == f.s.hash("accessor", "v") {
+		t.Fatal("the domains do not separate a token from an accessor")
+	}
+}
+
+// A subtree wider than one storage batch is revoked whole, children first,
+// and leaves nothing behind.
+func TestRevokeTreeLargerThanOneBatch(t *testing.T) {
+	f := newFixture(t, Options{})
+	_, root := f.root(t)
+	_, p := f.create(t, CreateParams{Parent: root.ID, Policies: []string{"p"}})
+	var kids []*Entry
+	var toks []string
+	for range markBatch + 44 {
+		tok, e := f.create(t, CreateParams{Parent: p.ID, Policies: []string{"c"}, TTL: time.Hour})
+		kids, toks = append(kids, e), append(toks, tok)
+	}
+	gtok, g := f.create(t, CreateParams{Parent: kids[7].ID, Policies: []string{"g"}})
+	toks = append(toks, gtok)
+
+	if err := f.s.Revoke(ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range toks {
+		if f.valid(t, tok) {
+			t.Fatal("a token of the revoked subtree is still valid")
+		}
+	}
+	got := f.log.list()
+	if len(got) != len(kids)+2 {
+		t.Fatalf("OnRevoke called %d times, want %d", len(got), len(kids)+2)
+	}
+	pos := func(id string) int { return slices.Index(got, id) }
+	if pos(g.ID) > pos(kids[7].ID) || pos(p.ID) != len(got)-1 {
+		t.Fatal("OnRevoke order: want children before parents, the subtree's root last")
+	}
+	for _, prefix := range []string{prefixID, prefixAccessor, prefixParent, prefixExpire, prefixPending} {
+		keys := f.keys(t, prefix)
+		if prefix == prefixID || prefix == prefixAccessor {
+			if len(keys) != 1 { // the root's
+				t.Fatalf("%s keys left: %d, want the root's only", prefix, len(keys))
+			}
+			continue
+		}
+		if len(keys) != 0 {
+			t.Fatalf("%s keys left: %v", prefix, keys)
+		}
+	}
+}
+
+// OnRevoke runs without the store's locks: while one token's cleanup is
+// slow, the token is already refused, and the rest of the store (creating,
+// using, revoking other tokens, even from inside OnRevoke) carries on.
+func TestCleanupDoesNotBlockTheStore(t *testing.T) {
+	var blockID string
+	entered, release := make(chan struct{}), make(chan struct{})
+	var f *fixture
+	f = newFixture(t, Options{OnRevoke: func(ctx context.Context, e *Entry) error {
+		if e.ID == blockID {
+			close(entered)
+			<-release
+			// Calling back into the store is allowed now.
+			if _, err := f.s.LookupID(ctx, e.ID); !errors.Is(err, ErrNotFound) {
+				return fmt.Errorf("lookup during cleanup = %v, want ErrNotFound", err)
+			}
+		}
+		return f.log.onRevoke(ctx, e)
+	}})
+	_, root := f.root(t)
+	slowTok, slow := f.create(t, CreateParams{Parent: root.ID, Policies: []string{"p"}})
+	_, other := f.create(t, CreateParams{Parent: root.ID, Policies: []string{"p"}})
+	_, limited := f.create(t, CreateParams{Policies: []string{"p"}, NumUses: 5})
+	blockID = slow.ID
+
+	done := make(chan error, 1)
+	go func() { done <- f.s.Revoke(ctx, slow.ID) }()
+	waitFor(t, entered, "OnRevoke of the slow token")
+
+	if f.valid(t, slowTok) {
+		t.Fatal("a token whose cleanup is running is still accepted")
+	}
+	ops := make(chan error, 1)
+	go func() {
+		if _, _, err := f.s.Create(ctx, CreateParams{Parent: root.ID, Policies: []string{"p"}}); err != nil {
+			ops <- err
+			return
+		}
+		if _, err := f.s.Use(ctx, limited); err != nil {
+			ops <- err
+			return
+		}
+		ops <- f.s.Revoke(ctx, other.ID)
+	}()
+	select {
+	case err := <-ops:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("create, use and revoke waited for another token's cleanup")
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.Get(ctx, prefixID+slow.ID); err == nil {
+		t.Fatal("the slow token's entry is left")
+	}
+}
+
+// Uses and renewals racing a revocation never write the revoked entry
+// back: when everything settles the token is refused and gone.
+func TestRevokeRacesUseAndRenew(t *testing.T) {
+	for range 20 {
+		f := newFixture(t, Options{})
+		tok, e := f.create(t, CreateParams{Policies: []string{"p"}, NumUses: 1000, TTL: time.Hour, Renewable: true})
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Go(func() {
+				for range 30 {
+					c := e.clone()
+					_, _ = f.s.Use(ctx, c)
+					_, _ = f.s.Renew(ctx, c, time.Hour)
+				}
+			})
+		}
+		wg.Go(func() {
+			if err := f.s.Revoke(ctx, e.ID); err != nil {
+				t.Error(err)
+			}
+		})
+		wg.Wait()
+		if f.valid(t, tok) {
+			t.Fatal("token valid after its revocation")
+		}
+		for _, k := range f.keys(t, "") {
+			if strings.Contains(k, e.ID) {
+				t.Fatalf("key %q left after revocation", k)
+			}
+		}
+	}
+}
+
+// Grandchildren created while their grandparent is revoked never outlive
+// it, and leave no entry behind: each creation either fails or is revoked
+// with the tree.
+func TestConcurrentCreateDeepTreeAndRevoke(t *testing.T) {
+	for range 10 {
+		f := newFixture(t, Options{})
+		_, root := f.root(t)
+		_, a := f.create(t, CreateParams{Parent: root.ID, Policies: []string{"a"}})
+		var mu sync.Mutex
+		var made []string
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for range 10 {
+					tok, c, err := f.s.Create(ctx, CreateParams{Parent: a.ID, Policies: []string{"c"}})
+					if err != nil {
+						return
+					}
+					mu.Lock()
+					made = append(made, tok)
+					mu.Unlock()
+					if tok, _, err = f.s.Create(ctx, CreateParams{Parent: c.ID, Policies: []string{"g"}}); err == nil {
+						mu.Lock()
+						made = append(made, tok)
+						mu.Unlock()
+					}
+				}
+			})
+		}
+		wg.Go(func() {
+			if err := f.s.Revoke(ctx, a.ID); err != nil {
+				t.Error(err)
+			}
+		})
+		wg.Wait()
+		for _, tok := range made {
+			if f.valid(t, tok) {
+				t.Fatal("a descendant outlived its revoked ancestor")
+			}
+		}
+		if ids := f.keys(t, prefixID); len(ids) != 1 {
+			t.Fatalf("%d entries left, want the root's only", len(ids))
+		}
+		if keys := f.keys(t, prefixPending); len(keys) != 0 {
+			t.Fatalf("pending marks left: %v", keys)
+		}
+	}
+}
+
+// A child whose own revocation has begun is not made an orphan by its
+// parent's revoke-orphan: it stays refused and goes with its revocation.
+func TestRevokeOrphanLeavesPendingChild(t *testing.T) {
+	f := newFixture(t, Options{})
+	_, a := f.create(t, CreateParams{Policies: []string{"a"}})
+	bTok, b := f.create(t, CreateParams{Parent: a.ID, Policies: []string{"b"}, NumUses: 1})
+	if exhausted, err := f.s.Use(ctx, b); err != nil || !exhausted {
+		t.Fatalf("use = %v, %v", exhausted, err)
+	}
+	if err := f.s.RevokeOrphan(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if f.valid(t, bTok) {
+		t.Fatal("a spent child became valid")
+	}
+	cur, err := f.s.load(ctx, b.ID)
+	if err != nil || !cur.pending() || cur.Orphan {
+		t.Fatalf("pending child after revoke-orphan: %+v, %v; want it pending and untouched", cur, err)
+	}
+	if err := f.s.Revoke(ctx, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if keys := f.keys(t, ""); slices.ContainsFunc(keys, func(k string) bool { return strings.Contains(k, b.ID) }) {
+		t.Fatal("keys of the spent child left")
+	}
+}
+
+func waitFor(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
