@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -142,4 +145,116 @@ func TestBenchCleansUpOnInterrupt(t *testing.T) {
 		t.Errorf("the scenario after the interruption ran:\n%s", stdout)
 	}
 	wantNoBenchLeftovers(t, newLCClient(t, srv.Addr, "root"))
+}
+
+// barePID waits for the bench's stderr to name the bare server's process
+// and address.
+func barePID(t *testing.T, stderr *syncBuffer) (int, string) {
+	t.Helper()
+	re := regexp.MustCompile(`(?m)^bench: bare server: pid (\d+) on (http://127\.0\.0\.1:\d+)$`)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if m := re.FindStringSubmatch(stderr.String()); m != nil {
+			pid, _ := strconv.Atoi(m[1])
+			return pid, m[2]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the bare server was not reported within 30s; stderr:\n%s", stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// procStat reads process pid's state letter and parent from /proc; ok is
+// false when there is no such process.
+func procStat(pid int) (state byte, ppid int, ok bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, false
+	}
+	// "pid (comm) state ppid …"; comm may hold spaces and parentheses.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 2 {
+		return 0, 0, false
+	}
+	ppid, _ = strconv.Atoi(f[1])
+	return f[0][0], ppid, true
+}
+
+// alive reports whether process pid exists and has not exited (a zombie
+// left to a parent that does not reap it counts as gone).
+func alive(pid int) bool {
+	st, _, ok := procStat(pid)
+	return ok && st != 'Z' && st != 'X'
+}
+
+func needProc(t *testing.T) {
+	if _, _, ok := procStat(os.Getpid()); !ok {
+		t.Skip("needs /proc")
+	}
+}
+
+func TestBenchBareRunsInItsOwnProcess(t *testing.T) {
+	needProc(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd, stdout, stderr := benchCmd(ctx, t, "http://127.0.0.1:1", "-bare",
+		"-duration=500ms", "-warmup=0", "-concurrency=2", "-format=json")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid, addr := barePID(t, stderr)
+	st, ppid, ok := procStat(pid)
+	if !ok || pid == cmd.Process.Pid || ppid != cmd.Process.Pid {
+		t.Errorf("bare server pid %d (found %v, state %c, parent %d); tool pid %d: want a live child of the tool",
+			pid, ok, st, ppid, cmd.Process.Pid)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("ward bench -bare: %v\nstderr:\n%s", err, stderr)
+	}
+	var out benchOut
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+		t.Fatalf("output is not JSON (%v):\n%s", err, stdout)
+	}
+	if out.BareAddress != addr || len(out.Results) != 1 || out.Results[0].Ops == 0 || out.Results[0].Errors != 0 {
+		t.Errorf("bare address %q (stderr said %s), results %+v", out.BareAddress, addr, out.Results)
+	}
+	if alive(pid) {
+		t.Errorf("bare server pid %d is still running after the tool exited", pid)
+	}
+}
+
+func TestBenchBareServerDiesWithTheTool(t *testing.T) {
+	needProc(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd, _, stderr := benchCmd(ctx, t, "http://127.0.0.1:1", "-bare", "-duration=1m", "-warmup=0", "-concurrency=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid, addr := barePID(t, stderr)
+	cl := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := cl.Get(addr + "/v1/x")
+	if err != nil {
+		t.Fatalf("bare server at %s: %v", addr, err)
+	}
+	resp.Body.Close()
+	// kill -9: the tool cannot stop its child; the child must notice
+	// its stdin closing.
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for alive(pid) {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("bare server pid %d still runs 10s after the tool was killed", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if resp, err := cl.Get(addr + "/v1/x"); err == nil {
+		resp.Body.Close()
+		t.Errorf("%s still answers after its process ended", addr)
+	}
 }

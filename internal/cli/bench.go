@@ -54,7 +54,11 @@ func benchUsage() string {
 	}
 	b.WriteString(`
   bare needs no server: ward bench starts a plain Go net/http server on
-  loopback inside its own process and loads it exactly like kv2-read.
+  loopback as a separate process (its own binary again, stopped when the
+  run ends) and loads it exactly like kv2-read. A separate process, not
+  the tool's own, because the server it is compared with is one: each
+  request then crosses between two Go runtimes sharing the CPU, which
+  costs a server in the tool's own process nothing.
   -compare-bare runs bare first and then prints each scenario's ratio to
   it, so the comparison is made on the same machine, at the same moment.
   The tool and a local server share the CPU: compare servers one at a
@@ -97,7 +101,7 @@ func (c *cmd) benchFlags(args []string) (*benchOptions, bool) {
 	size := c.fs.Int("value-size", 100, "bytes in each secret, plaintext and wrapped value")
 	keys := c.fs.Int("keys", 1000, fmt.Sprintf("how many KV secrets to write and read (at most %d)", benchMaxKeys))
 	scen := c.fs.String("scenario", "kv2-read", `scenarios to run: a comma list, or "all"`)
-	bare := c.fs.Bool("bare", false, "load only the in-process bare server (same as -scenario=bare)")
+	bare := c.fs.Bool("bare", false, "load only the bare server, run in a process of its own (same as -scenario=bare)")
 	compare := c.fs.Bool("compare-bare", false, "run bare first and print each scenario's ratio to it")
 	tok := c.fs.String("token", "", "token for setup (default WARD_TOKEN, VAULT_TOKEN, then ~/.ward-token); visible to other local users, prefer the environment")
 	if !c.parse(args, 0, 0) {
@@ -162,6 +166,13 @@ func benchScenarioNames() string {
 }
 
 func runBench(c *cmd, args []string) int {
+	if len(args) == 1 && args[0] == bareChildArg {
+		// The bare server's child: its parent decides when it ends, by
+		// closing its stdin, so a Ctrl-C sent to the whole terminal
+		// process group must not end it mid-load.
+		signal.Ignore(os.Interrupt)
+		return serveBare(c.stdin, c.stdout, c.stderr)
+	}
 	o, ok := c.benchFlags(args)
 	if !ok {
 		return c.code
@@ -228,18 +239,26 @@ func (c *cmd) benchCleanup(setup *benchSetup) bool {
 	return len(failures) == 0
 }
 
-// benchBare runs the bare scenario against an in-process server.
-func (c *cmd) benchBare(ctx context.Context, o *benchOptions, rep *benchReport) error {
-	srv, err := startBareServer()
+// benchBare runs the bare scenario against a bare server in a child
+// process, and stops that process before returning.
+func (c *cmd) benchBare(ctx context.Context, o *benchOptions, rep *benchReport) (err error) {
+	srv, err := startBareServer(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // interrupted while starting: runBench reports it
+		}
 		return err
 	}
-	defer srv.close()
+	defer func() {
+		if cerr := srv.close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	fmt.Fprintf(c.stderr, "bench: bare server: pid %d on %s\n", srv.pid(), srv.addr)
 	rep.BareAddress = srv.addr
-	base, _ := url.Parse(srv.addr)
 	tr := benchTransport(o.load.concurrency, nil)
 	defer tr.CloseIdleConnections()
-	env := &benchEnv{target: newBenchTarget(tr, base, "bare")}
+	env := &benchEnv{target: newBenchTarget(tr, srv.base, "bare")}
 	env.addKV(ctx, "bench-bare", o.keys, "")
 	s, _ := findScenario("bare")
 	c.benchProgress(s.name, o.load)

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -21,46 +22,60 @@ var bareBody = func() []byte {
 	return []byte(head + strings.Repeat("x", bareBodySize-len(head)-len(tail)) + tail)
 }()
 
-// bareServer is a plain Go net/http server on loopback answering every
-// request with bareBody: the yardstick for what a Go HTTP server can do
-// on this machine under the same load.
-type bareServer struct {
-	srv  *http.Server
-	addr string // "http://127.0.0.1:port"
-	done chan struct{}
-}
+// bareChildArg, as the only argument of `ward bench`, turns the process
+// into the bare server (see serveBare). ward bench starts its own binary
+// that way; neither `ward -h` nor `ward bench -h` lists it. It is an
+// argument checked before flag parsing rather than a command or an
+// environment variable so that it stays inside this command's files
+// (the command table has no notion of a hidden command), shows in ps as
+// what it is, and cannot be inherited by accident.
+const bareChildArg = "-internal-bare-server"
 
-// startBareServer starts a bare server on a free loopback port.
-func startBareServer() (*bareServer, error) {
+// serveBare is the bare server's child process: a plain Go net/http
+// server on a free loopback port answering every request with bareBody,
+// the yardstick for what a Go HTTP server in its own process can do on
+// this machine under the same load. It writes its base URL
+// ("http://127.0.0.1:port") as one line to stdout, then serves until
+// stdin reaches its end (or fails), and returns the exit code. The parent
+// holds the only write end of stdin, so the server stops when the parent
+// closes it or dies, however it dies.
+func serveBare(stdin io.Reader, stdout, stderr io.Writer) int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, fmt.Errorf("start bare server: %w", err)
+		fmt.Fprintf(stderr, "bare server: listen: %v\n", err)
+		return exitError
 	}
 	contentType := []string{"application/json"}
-	b := &bareServer{
-		srv: &http.Server{
-			Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-				w.Header()["Content-Type"] = contentType
-				_, _ = w.Write(bareBody)
-			}),
-			ReadHeaderTimeout: 10 * time.Second,
-		},
-		addr: "http://" + ln.Addr().String(),
-		done: make(chan struct{}),
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header()["Content-Type"] = contentType
+			_, _ = w.Write(bareBody)
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
 	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	if _, err := fmt.Fprintf(stdout, "http://%s\n", ln.Addr()); err != nil {
+		_ = srv.Close()
+		fmt.Fprintf(stderr, "bare server: report address: %v\n", err)
+		return exitError
+	}
+	stdinDone := make(chan struct{})
 	go func() {
-		defer close(b.done)
-		// Serve fails only when closed; a broken listener shows up as
-		// errors in the load.
-		_ = b.srv.Serve(ln)
+		// Nothing is ever written: only the end of stdin matters.
+		_, _ = io.Copy(io.Discard, stdin)
+		close(stdinDone)
 	}()
-	return b, nil
-}
-
-// close stops the server and waits for it.
-func (b *bareServer) close() {
+	select {
+	case <-stdinDone:
+	case err := <-served:
+		fmt.Fprintf(stderr, "bare server: serve: %v\n", err)
+		return exitError
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = b.srv.Shutdown(ctx)
-	<-b.done
+	if err := srv.Shutdown(ctx); err != nil {
+		_ = srv.Close()
+	}
+	return exitOK
 }

@@ -10,7 +10,7 @@ import (
 // benchReport is the output of a run; -format=json prints it as is.
 type benchReport struct {
 	Address         string        `json:"address,omitempty"`      // the server, when a server scenario ran
-	BareAddress     string        `json:"bare_address,omitempty"` // the in-process bare server, when it ran
+	BareAddress     string        `json:"bare_address,omitempty"` // the bare server (a child process), when it ran
 	Concurrency     int           `json:"concurrency"`
 	DurationSeconds float64       `json:"duration_seconds"`
 	WarmupSeconds   float64       `json:"warmup_seconds"`
@@ -109,7 +109,7 @@ func (c *cmd) printBench(r *benchReport) int {
 		fmt.Fprintf(w, "Server:  %s\n", r.Address)
 	}
 	if r.BareAddress != "" {
-		fmt.Fprintf(w, "Bare:    %s (in-process Go net/http, fixed %d-byte JSON answer)\n", r.BareAddress, bareBodySize)
+		fmt.Fprintf(w, "Bare:    %s (separate process, Go net/http, fixed %d-byte JSON answer)\n", r.BareAddress, bareBodySize)
 	}
 	fmt.Fprintf(w, "Load:    %d concurrent, %s per scenario after %s warmup; %d keys of %d bytes\n\n",
 		r.Concurrency, secs(r.DurationSeconds), secs(r.WarmupSeconds), r.Keys, r.ValueSize)

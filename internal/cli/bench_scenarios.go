@@ -34,7 +34,7 @@ type benchScenario struct {
 // that leave a token behind per operation come last, since a server's
 // work grows with its token count on some storage backends.
 var benchScenarios = []benchScenario{
-	{name: "bare", summary: "GET a fixed 300-byte JSON answer from an in-process Go server",
+	{name: "bare", summary: "GET a fixed 300-byte JSON answer from a bare Go server in its own process",
 		newOp: newKVOp(0)},
 	{name: "kv2-read", summary: "read a random one of -keys KV v2 secrets",
 		needs: needKV | needToken, newOp: newKVOp(0)},
