@@ -43,24 +43,33 @@ type harness struct {
 	b     engine.Backend
 	store *inmem.Backend
 	clock *clock
+	// version is the mount's KV version option, "1" or "2".
+	version string
 }
 
 func newHarness(t testing.TB, version string) *harness {
 	t.Helper()
-	h := &harness{t: t, store: inmem.New(), clock: newClock()}
+	h := &harness{t: t, store: inmem.New(), clock: newClock(), version: version}
+	h.reopen()
+	return h
+}
+
+// reopen mounts the engine afresh over the same storage, as a restart
+// does: nothing cached survives.
+func (h *harness) reopen() {
+	h.t.Helper()
 	env := engine.Env{
 		MountPath: "secret/",
 		Type:      "kv",
-		Options:   map[string]string{"version": version},
+		Options:   map[string]string{"version": h.version},
 		Storage:   h.store,
 		Now:       h.clock.Now,
 	}
 	b, err := Factory(context.Background(), env)
 	if err != nil {
-		t.Fatalf("Factory: %v", err)
+		h.t.Fatalf("Factory: %v", err)
 	}
 	h.b = b
-	return h
 }
 
 // body decodes a JSON request body the way httpapi does (numbers as

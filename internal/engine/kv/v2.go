@@ -33,10 +33,16 @@ type v2 struct {
 	// secret's lock, so a read costs one storage read instead of two.
 	// Readers share cached metadata; writers change a clone.
 	metas *storage.Cache[*keyMeta]
+	// datas caches version data by storage key (see cache.go).
+	datas *storage.Cache[[]byte]
 }
 
 func newV2(env engine.Env) *v2 {
-	b := &v2{store: env.Storage, now: env.Now, metas: storage.NewCache[*keyMeta](metaCacheSize)}
+	b := &v2{
+		store: env.Storage, now: env.Now,
+		metas: storage.NewCache[*keyMeta](metaCacheSize),
+		datas: storage.NewCache[[]byte](dataCacheSize),
+	}
 	b.Mux = engine.NewMux(
 		engine.Path{
 			Pattern: "config",
@@ -163,18 +169,21 @@ const configKey = "config"
 
 func metaKey(p string) string { return "meta/" + p }
 
+// versionFolder holds the data of every version of every secret.
+const versionFolder = "ver/"
+
 // versionPrefix is the folder holding the data of p's versions.
 func versionPrefix(p string) string {
 	sum := sha256.Sum256([]byte(p))
-	return "ver/" + hex.EncodeToString(sum[:]) + "/"
+	return versionFolder + hex.EncodeToString(sum[:]) + "/"
 }
 
 // versionKey is where version n of p is stored: versionPrefix(p) and n,
 // built in one allocation (every read makes one).
 func versionKey(p string, n int) string {
 	sum := sha256.Sum256([]byte(p))
-	var buf [len("ver/") + 2*sha256.Size + len("/") + 20]byte
-	k := append(buf[:0], "ver/"...)
+	var buf [len(versionFolder) + 2*sha256.Size + len("/") + 20]byte
+	k := append(buf[:0], versionFolder...)
 	k = hex.AppendEncode(k, sum[:])
 	k = append(k, '/')
 	return string(strconv.AppendInt(k, int64(n), 10))
@@ -226,9 +235,11 @@ func (b *v2) saveMeta(ctx context.Context, p string, m *keyMeta, before ...stora
 	}
 	ops := append(before[:len(before):len(before)], storage.Op{Key: metaKey(p), Value: raw})
 	if err := storage.Batch(ctx, b.store, ops); err != nil {
+		b.cacheData(before, false)
 		b.metas.Drop(p)
 		return fmt.Errorf("save metadata: %w", err)
 	}
+	b.cacheData(before, true)
 	b.metas.Set(p, m.clone())
 	return nil
 }
@@ -244,7 +255,10 @@ func wipeOps(p string, ns []int) []storage.Op {
 
 // wipeVersions removes the stored data of versions ns of p.
 func (b *v2) wipeVersions(ctx context.Context, p string, ns []int) error {
-	if err := storage.Batch(ctx, b.store, wipeOps(p, ns)); err != nil {
+	ops := wipeOps(p, ns)
+	err := storage.Batch(ctx, b.store, ops)
+	b.cacheData(ops, err == nil)
+	if err != nil {
 		return fmt.Errorf("remove versions: %w", err)
 	}
 	return nil

@@ -59,6 +59,20 @@ func (b *v2) readSecret(ctx context.Context, p string, version int) (data json.R
 	return b.lookup(ctx, p, meta, version)
 }
 
+// readVersion reads the stored data under a version key, through the
+// data cache. The result is shared: callers must not change it.
+func (b *v2) readVersion(ctx context.Context, key string) ([]byte, error) {
+	if d, ok := b.datas.Get(key); ok {
+		return d, nil
+	}
+	gen := b.datas.Generation()
+	d, err := b.store.Get(ctx, key)
+	if err == nil && len(d) <= maxCachedData {
+		b.datas.Fill(key, d, gen)
+	}
+	return d, err
+}
+
 // lookup is readSecret with the metadata already loaded.
 func (b *v2) lookup(ctx context.Context, p string, meta *keyMeta, version int) (data json.RawMessage, md map[string]any, found, gone bool, err error) {
 	n := version
@@ -73,7 +87,7 @@ func (b *v2) lookup(ctx context.Context, p string, meta *keyMeta, version int) (
 	if !v.readable(b.now()) {
 		return nil, md, true, true, nil
 	}
-	data, err = b.store.Get(ctx, versionKey(p, n))
+	data, err = b.readVersion(ctx, versionKey(p, n))
 	if errors.Is(err, storage.ErrNotFound) {
 		// Data wiped but metadata not yet updated (see doc.go): destroyed.
 		md["destroyed"] = true

@@ -305,13 +305,14 @@ func TestV2DeleteUndeleteDestroy(t *testing.T) {
 }
 
 // A version whose data was wiped before its metadata was updated (a crash
-// in the middle of a destroy) reads as destroyed.
+// in the middle of a destroy, then a restart) reads as destroyed.
 func TestV2MissingVersionDataReadsDestroyed(t *testing.T) {
 	h := newHarness(t, "2")
 	h.ok(update, "data/k", `{"data":{"a":1}}`)
 	if err := h.store.Delete(t.Context(), versionKey("k", 1)); err != nil {
 		t.Fatal(err)
 	}
+	h.reopen()
 	resp := h.ok(read, "data/k", "")
 	if resp == nil || resp.Status != 404 || field(t, resp, "metadata")["destroyed"] != true {
 		t.Fatalf("read = %+v, want 404 destroyed", resp)

@@ -256,7 +256,9 @@ func (b *v2) deleteMetadata(ctx context.Context, req *engine.Request) (*engine.R
 		if strings.HasSuffix(k, "/") {
 			continue
 		}
-		if err := b.store.Delete(ctx, prefix+k); err != nil {
+		err := b.store.Delete(ctx, prefix+k)
+		b.datas.Drop(prefix + k)
+		if err != nil {
 			return nil, fmt.Errorf("delete metadata: %w", err)
 		}
 	}
