@@ -266,3 +266,65 @@ func waitFor(t *testing.T, ch <-chan struct{}, what string) {
 		t.Fatalf("timed out waiting for %s", what)
 	}
 }
+
+// The holders of a subtree's tokens keep extending it, each new token the
+// parent of the next, while the subtree's root is revoked. The revocation
+// must end (it once chased the growing chains for ever) and take every
+// token they made.
+func TestRevokeEndsWhileSubtreeHoldersKeepCreating(t *testing.T) {
+	f := newFixture(t, Options{})
+	_, root := f.root(t)
+	_, p := f.create(t, CreateParams{Parent: root.ID, Policies: []string{"p"}})
+	const creators, head = 4, 20
+	var mu sync.Mutex
+	var made []string
+	started := make(chan struct{}, creators)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range creators {
+		wg.Go(func() {
+			parent := p.ID
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				tok, e, err := f.s.Create(t.Context(), CreateParams{Parent: parent, Policies: []string{"c"}, Path: "auth/token/create"})
+				if n == head {
+					started <- struct{}{}
+				}
+				if err != nil {
+					return // the chain was revoked under it
+				}
+				mu.Lock()
+				made = append(made, tok)
+				mu.Unlock()
+				parent = e.ID
+			}
+		})
+	}
+	for range creators {
+		<-started
+	}
+	done := make(chan error, 1)
+	go func() { done <- f.s.Revoke(t.Context(), p.ID) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("revoke: %v", err)
+		}
+	case <-time.After(30 * time.Second): // a deadlock guard, not a speed check
+		close(stop)
+		t.Fatal("Revoke has not returned after 30s while the subtree keeps growing")
+	}
+	wg.Wait() // every creator's next Create fails once its chain is gone
+	for i, tok := range made {
+		if f.valid(t, tok) {
+			t.Fatalf("token %d of %d in the revoked subtree is still valid", i, len(made))
+		}
+	}
+	if len(made) < creators*head {
+		t.Fatalf("only %d tokens were made before the revocation", len(made))
+	}
+}

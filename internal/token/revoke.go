@@ -153,16 +153,17 @@ const (
 
 // markTree marks every token of id's subtree pending, top down, one level
 // of the tree at a time, and returns their entries, each after its parent.
-// A token is listed for its children only once it is pending (see
-// locks.go), so the walk finds every child the token will ever have. A
-// leaf costs one list of its (no) children, plus one commit if it was not
-// pending yet.
+// It holds the tree lock alone, so no token is created while it walks:
+// with the lock shared, the holders of a subtree's tokens could add levels
+// below it as fast as the walk marks them, and the revocation would never
+// end. A leaf costs one list of its (no) children, plus one commit if it
+// was not pending yet (an unwrapped or used-up token already is).
 func (s *Store) markTree(ctx context.Context, id string) ([]*Entry, error) {
 	if !validID(id) {
 		return nil, nil
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	now := s.now()
 	var out []*Entry
 	seen := map[string]bool{id: true}
@@ -197,15 +198,9 @@ func (s *Store) markTree(ctx context.Context, id string) ([]*Entry, error) {
 }
 
 // markNodes marks the tokens of nodes pending in one storage commit, which
-// also drops the links to tokens that are gone, holding their entry locks.
-// It returns the entries found, pending now.
+// also drops the links to tokens that are gone. The caller holds the tree
+// lock alone. It returns the entries found, pending now.
 func (s *Store) markNodes(ctx context.Context, nodes []node, now time.Time) ([]*Entry, error) {
-	ids := make([]string, len(nodes))
-	for i, nd := range nodes {
-		ids[i] = nd.id
-	}
-	unlock := s.entries.lockAll(ids)
-	defer unlock()
 	var ops []storage.Op
 	var found, marked []*Entry
 	for _, nd := range nodes {

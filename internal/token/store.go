@@ -95,12 +95,12 @@ type Store struct {
 	policyExists func(ctx context.Context, name string) (bool, error)
 	salt         []byte
 
-	// mu is the tree lock. Creations of random-ID tokens, uses, renewals
-	// and the marking phase of revocations hold it shared, so they run
-	// concurrently and share storage commits. The rare changes that touch
-	// many entries at once or need a unique ID hold it alone: creation with
-	// a chosen ID, revoke-orphan and role writes. Finishing a revocation
-	// (OnRevoke and the deletions) holds no lock.
+	// mu is the tree lock. Creations of random-ID tokens, uses and
+	// renewals hold it shared, so they run concurrently and share storage
+	// commits. The marking phase of a revocation holds it alone, as do the
+	// rare changes that touch many entries or need a unique ID: creation
+	// with a chosen ID, revoke-orphan and role writes. Finishing a
+	// revocation (OnRevoke and the deletions) holds no lock.
 	mu sync.RWMutex
 	// entries locks one token's entry; see locks.go. Always taken after
 	// mu (shared), never the other way round.
