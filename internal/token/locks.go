@@ -22,7 +22,10 @@ import "sync"
 // renewed, so listing a marked token's children finds every child it will
 // ever have, and the walk ends: the holders of a subtree's tokens cannot add
 // levels below it while it runs. Marking is cheap (a commit per level, none
-// for a token already pending, as an unwrapped or used-up one is).
+// for a token already pending), and skipped altogether for a pending token
+// with no children, as an unwrapped or used-up one usually is: a pending
+// token gets no new children, since the creations that saw it valid held
+// its lock until their child was written.
 // Finishing the revocation (OnRevoke and the deletions, several storage
 // commits) holds no lock at all: a pending entry is accepted nowhere and
 // changed by nothing but its own deletion.

@@ -133,11 +133,40 @@ func (s *Store) orphanChildren(ctx context.Context, id string) (*Entry, error) {
 // caller holds no lock: the marking takes the locks it needs, and the
 // finishing none.
 func (s *Store) revoke(ctx context.Context, id string) (int, error) {
-	entries, err := s.markTree(ctx, id)
+	entries, err := s.pendingLeaf(ctx, id)
+	if entries == nil && err == nil {
+		entries, err = s.markTree(ctx, id)
+	}
 	if err != nil {
 		return 0, err
 	}
 	return s.finishAll(ctx, entries)
+}
+
+// pendingLeaf returns id's entry alone when it is already pending and has
+// no children, as an unwrapped or used-up token usually is: there is no
+// tree to mark, and none can grow, since a pending token gets no children
+// (its creations finished before it was marked, see locks.go). So the
+// common revocation takes no lock. Otherwise it returns nil.
+func (s *Store) pendingLeaf(ctx context.Context, id string) ([]*Entry, error) {
+	if !validID(id) {
+		return nil, nil
+	}
+	e, err := s.load(ctx, id)
+	if errors.Is(err, ErrNotFound) || (err == nil && !e.pending()) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	children, err := s.st.List(ctx, prefixParent+id+"/")
+	if err != nil {
+		return nil, fmt.Errorf("revoke token: list children: %w", err)
+	}
+	if len(children) > 0 {
+		return nil, nil
+	}
+	return []*Entry{e}, nil
 }
 
 // node is one token of a subtree being revoked, with the parent whose link
