@@ -101,26 +101,19 @@ func appendValue(b []byte, v any) ([]byte, error) {
 	case []string:
 		return appendStrings(b, v), nil
 	case map[string]string:
-		if v == nil {
-			return append(b, "null"...), nil
-		}
-		var small [8]string
-		b = append(b, '{')
-		for i, k := range sortedKeys(v, small[:0]) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, k)
-			b = append(b, ':')
-			b = appendString(b, v[k])
-		}
-		return append(b, '}'), nil
+		return appendMap(b, v, func(b []byte, s string) ([]byte, error) { return appendString(b, s), nil })
 	}
 	return appendMarshal(b, v)
 }
 
 // appendObject appends m with its keys sorted, as json.Marshal does.
 func appendObject(b []byte, m map[string]any) ([]byte, error) {
+	return appendMap(b, m, appendValue)
+}
+
+// appendMap appends m as a JSON object with its keys sorted, each value
+// written by appendV; a nil map is null.
+func appendMap[V any](b []byte, m map[string]V, appendV func([]byte, V) ([]byte, error)) ([]byte, error) {
 	if m == nil {
 		return append(b, "null"...), nil
 	}
@@ -133,7 +126,7 @@ func appendObject(b []byte, m map[string]any) ([]byte, error) {
 		b = appendString(b, k)
 		b = append(b, ':')
 		var err error
-		if b, err = appendValue(b, m[k]); err != nil {
+		if b, err = appendV(b, m[k]); err != nil {
 			return nil, err
 		}
 	}
