@@ -6,12 +6,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wardsec/ward/internal/storage"
 )
 
 // The pooled HMACs give exactly HMAC-SHA256(salt, domain 0 value), for
@@ -89,9 +91,9 @@ func TestRevokeTreeLargerThanOneBatch(t *testing.T) {
 	}
 }
 
-// OnRevoke runs without the store's locks: while one token's cleanup is
-// slow, the token is already refused, and the rest of the store (creating,
-// using, revoking other tokens, even from inside OnRevoke) carries on.
+// OnRevoke runs under the tree lock held shared only: while one token's
+// cleanup is slow, the token is already refused, and creations and uses
+// of other tokens carry on. (Marking another revocation waits for it.)
 func TestCleanupDoesNotBlockTheStore(t *testing.T) {
 	var blockID string
 	entered, release := make(chan struct{}), make(chan struct{})
@@ -100,10 +102,6 @@ func TestCleanupDoesNotBlockTheStore(t *testing.T) {
 		if e.ID == blockID {
 			close(entered)
 			<-release
-			// Calling back into the store is allowed now.
-			if _, err := f.s.LookupID(ctx, e.ID); !errors.Is(err, ErrNotFound) {
-				return fmt.Errorf("lookup during cleanup = %v, want ErrNotFound", err)
-			}
 		}
 		return f.log.onRevoke(ctx, e)
 	}})
@@ -126,22 +124,22 @@ func TestCleanupDoesNotBlockTheStore(t *testing.T) {
 			ops <- err
 			return
 		}
-		if _, err := f.s.Use(ctx, limited); err != nil {
-			ops <- err
-			return
-		}
-		ops <- f.s.Revoke(ctx, other.ID)
+		_, err := f.s.Use(ctx, limited)
+		ops <- err
 	}()
 	select {
 	case err := <-ops:
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("create, use and revoke waited for another token's cleanup")
+	case <-time.After(10 * time.Second): // a deadlock guard
+		t.Fatal("create and use waited for another token's cleanup")
 	}
 	close(release)
 	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.Revoke(ctx, other.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.st.Get(ctx, prefixID+slow.ID); err == nil {
@@ -327,4 +325,86 @@ func TestRevokeEndsWhileSubtreeHoldersKeepCreating(t *testing.T) {
 	if len(made) < creators*head {
 		t.Fatalf("only %d tokens were made before the revocation", len(made))
 	}
+}
+
+// A revocation that lost a race to another one must not finish a token
+// recreated since under the same chosen ID: the new token is not cleaned
+// up and stays valid.
+func TestStaleRevocationSparesRecreatedToken(t *testing.T) {
+	var cleaned sync.Map // accessor -> true
+	f := newFixture(t, Options{OnRevoke: func(_ context.Context, e *Entry) error {
+		cleaned.Store(e.Accessor, true)
+		return nil
+	}})
+	ctx := t.Context()
+	if _, err := f.s.CreateRootWithID(ctx, "chosen-token"); err != nil {
+		t.Fatal(err)
+	}
+	id := f.s.idOf("chosen-token")
+	stale, err := f.s.markTree(ctx, id) // a revocation that marked, then stalled
+	if err != nil || len(stale) != 1 {
+		t.Fatalf("mark: %v, %d entries", err, len(stale))
+	}
+	if err := f.s.Revoke(ctx, id); err != nil { // another one finishes first
+		t.Fatal(err)
+	}
+	if _, err := f.s.CreateRootWithID(ctx, "chosen-token"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.finishAll(ctx, stale); err != nil { // the stalled one resumes
+		t.Fatal(err)
+	}
+	e, err := f.s.Lookup(ctx, "chosen-token")
+	if err != nil {
+		t.Fatalf("the recreated token was deleted by the stale revocation: %v", err)
+	}
+	if _, ok := cleaned.Load(e.Accessor); ok {
+		t.Fatal("the stale revocation cleaned up the recreated token")
+	}
+	if _, ok := cleaned.Load(stale[0].Accessor); !ok {
+		t.Fatal("the first token was never cleaned up")
+	}
+}
+
+// Marking a subtree is one commit: a revocation that fails to mark the
+// child leaves every token as it was, none half revoked, and a retry
+// revokes them all.
+func TestFailedMarkingChangesNothing(t *testing.T) {
+	f := newFixture(t, Options{})
+	_, root := f.root(t)
+	ptok, p := f.create(t, CreateParams{Parent: root.ID, Policies: []string{"p"}})
+	ctok, c := f.create(t, CreateParams{Parent: p.ID, Policies: []string{"c"}})
+	fail := &failingBatches{Backend: f.st, failKey: prefixPending + c.ID}
+	f.s.st = fail
+	fail.on.Store(true)
+	if err := f.s.Revoke(t.Context(), p.ID); err == nil {
+		t.Fatal("revoke succeeded with storage failing")
+	}
+	if !f.valid(t, ptok) || !f.valid(t, ctok) {
+		t.Fatal("a failed revocation left part of the tree revoked")
+	}
+	fail.on.Store(false)
+	if err := f.s.Revoke(t.Context(), p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if f.valid(t, ptok) || f.valid(t, ctok) {
+		t.Fatal("the retried revocation left a token valid")
+	}
+}
+
+// failingBatches is storage whose batches touching failKey fail while on
+// is set.
+type failingBatches struct {
+	storage.Backend
+	failKey string
+	on      atomic.Bool
+}
+
+func (f *failingBatches) Batch(ctx context.Context, ops []storage.Op) error {
+	for _, op := range ops {
+		if f.on.Load() && op.Key == f.failKey {
+			return errors.New("storage unavailable")
+		}
+	}
+	return storage.Batch(ctx, f.Backend, ops)
 }

@@ -21,14 +21,17 @@ import "sync"
 // subtree top down and marks it pending, no token is created, used or
 // renewed, so listing a marked token's children finds every child it will
 // ever have, and the walk ends: the holders of a subtree's tokens cannot add
-// levels below it while it runs. Marking is cheap (a commit per level, none
-// for a token already pending), and skipped altogether for a pending token
+// levels below it while it runs. Marking is cheap (one commit for a subtree
+// of up to 256 tokens, none for a token already pending), and skipped altogether for a pending token
 // with no children, as an unwrapped or used-up one usually is: a pending
 // token gets no new children, since the creations that saw it valid held
 // its lock until their child was written.
 // Finishing the revocation (OnRevoke and the deletions, several storage
-// commits) holds no lock at all: a pending entry is accepted nowhere and
-// changed by nothing but its own deletion.
+// commits) holds the tree lock shared, and before deleting a token checks
+// that the stored entry is still the pending one it marked: a pending
+// entry is accepted nowhere and changed by nothing but its own deletion,
+// and the shared lock keeps out creation with a chosen ID, which could
+// otherwise put a new token under the ID being deleted.
 //
 // The other operations that hold the tree lock alone are creation with a
 // chosen ID (unique ID check, then write), revoke-orphan (rewrites its

@@ -57,10 +57,13 @@ func (s *Store) Use(ctx context.Context, e *Entry) (exhausted bool, err error) {
 
 // Revoke revokes the token with this ID and every token below it, calling
 // OnRevoke for each, children first. Revoking an unknown token is not an
-// error. From the moment Revoke returns none of the tokens is accepted,
-// whatever it returns: if a step fails the remaining tokens stay pending,
-// and Tidy finishes the job. Concurrent creations under a token being
-// revoked either fail or are revoked with it.
+// error. When Revoke returns nil, none of the tokens is accepted any more.
+// When it fails while marking the tokens pending, a subtree of up to
+// markBatch tokens is left as it was, and a larger one may be left with
+// its upper part pending and the rest valid: the caller should retry.
+// Once every token is marked, a failure while finishing leaves them all
+// pending (accepted nowhere) for Tidy to finish. Concurrent creations
+// under a token being revoked either fail or are revoked with it.
 func (s *Store) Revoke(ctx context.Context, id string) error {
 	_, err := s.revoke(ctx, id)
 	return err
@@ -130,8 +133,7 @@ func (s *Store) orphanChildren(ctx context.Context, id string) (*Entry, error) {
 }
 
 // revoke revokes id's subtree and returns how many tokens it finished. The
-// caller holds no lock: the marking takes the locks it needs, and the
-// finishing none.
+// caller holds no lock: marking and finishing take the locks they need.
 func (s *Store) revoke(ctx context.Context, id string) (int, error) {
 	entries, err := s.pendingLeaf(ctx, id)
 	if entries == nil && err == nil {
@@ -147,7 +149,8 @@ func (s *Store) revoke(ctx context.Context, id string) (int, error) {
 // no children, as an unwrapped or used-up token usually is: there is no
 // tree to mark, and none can grow, since a pending token gets no children
 // (its creations finished before it was marked, see locks.go). So the
-// common revocation takes no lock. Otherwise it returns nil.
+// common revocation skips marking and its exclusive lock. Otherwise it
+// returns nil.
 func (s *Store) pendingLeaf(ctx context.Context, id string) ([]*Entry, error) {
 	if !validID(id) {
 		return nil, nil
@@ -180,50 +183,58 @@ const (
 	finishBatch = 256
 )
 
-// markTree marks every token of id's subtree pending, top down, one level
-// of the tree at a time, and returns their entries, each after its parent.
-// It holds the tree lock alone, so no token is created while it walks:
-// with the lock shared, the holders of a subtree's tokens could add levels
-// below it as fast as the walk marks them, and the revocation would never
-// end. A leaf costs one list of its (no) children, plus one commit if it
-// was not pending yet (an unwrapped or used-up token already is).
+// markTree marks every token of id's subtree pending and returns their
+// entries, each after its parent. It holds the tree lock alone, so the
+// tree cannot change under it: with the lock shared, the holders of a
+// subtree's tokens could add levels below it as fast as a walk marked
+// them, and the revocation would never end. It reads the whole subtree
+// first, then marks it top down, markBatch tokens per commit: a subtree
+// of up to markBatch tokens is marked atomically, so a failed revocation
+// of one changes nothing. A leaf costs one list of its (no) children, plus
+// one commit if it was not pending yet.
 func (s *Store) markTree(ctx context.Context, id string) ([]*Entry, error) {
 	if !validID(id) {
 		return nil, nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	nodes, err := s.subtree(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
 	var out []*Entry
-	seen := map[string]bool{id: true}
-	level := []node{{id: id}}
-	for len(level) > 0 {
-		for i := 0; i < len(level); i += markBatch {
-			found, err := s.markNodes(ctx, level[i:min(i+markBatch, len(level))], now)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, found...)
+	for i := 0; i < len(nodes); i += markBatch {
+		found, err := s.markNodes(ctx, nodes[i:min(i+markBatch, len(nodes))], now)
+		if err != nil {
+			return nil, err
 		}
-		// The children of a token that is gone are walked all the same: a
-		// crash part way through an earlier revocation may have left them.
-		var next []node
-		for _, nd := range level {
-			children, err := s.st.List(ctx, prefixParent+nd.id+"/")
-			if err != nil {
-				return nil, fmt.Errorf("revoke token: list children: %w", err)
-			}
-			for _, c := range children {
-				if strings.HasSuffix(c, "/") || seen[c] || !validID(c) {
-					continue
-				}
-				seen[c] = true
-				next = append(next, node{id: c, parent: nd.id})
-			}
-		}
-		level = next
+		out = append(out, found...)
 	}
 	return out, nil
+}
+
+// subtree lists id's subtree from the parent links, breadth first, so
+// each token comes after its parent. The caller holds the tree lock. The
+// children of a token that is gone are listed all the same: a crash part
+// way through an earlier revocation may have left them.
+func (s *Store) subtree(ctx context.Context, id string) ([]node, error) {
+	nodes := []node{{id: id}}
+	seen := map[string]bool{id: true}
+	for i := 0; i < len(nodes); i++ {
+		children, err := s.st.List(ctx, prefixParent+nodes[i].id+"/")
+		if err != nil {
+			return nil, fmt.Errorf("revoke token: list children: %w", err)
+		}
+		for _, c := range children {
+			if strings.HasSuffix(c, "/") || seen[c] || !validID(c) {
+				continue
+			}
+			seen[c] = true
+			nodes = append(nodes, node{id: c, parent: nodes[i].id})
+		}
+	}
+	return nodes, nil
 }
 
 // markNodes marks the tokens of nodes pending in one storage commit, which
@@ -290,46 +301,66 @@ func (s *Store) markPending(ctx context.Context, e *Entry, now time.Time) error 
 // finishAll finishes the revocation of pending entries, given parents
 // before children: it calls OnRevoke for each, children first, and then
 // deletes them with their indexes, finishBatch tokens per storage commit.
-// It holds no lock: nothing but this changes a pending entry, and running
-// twice for one token (a racing revocation, Tidy) does no harm. A token
-// is deleted only after its OnRevoke succeeded, and its pending mark with
-// or after its entry, so a failure or crash at any point leaves pending
-// marks for Tidy, never an entry nothing points at. It returns how many
-// tokens it deleted.
+// It holds the tree lock shared, which keeps out only what holds it alone:
+// marking, and creation with a chosen ID, which could otherwise recreate a
+// token under the ID being deleted. Before touching a token it checks that
+// the stored entry is still the pending one it was given (same accessor),
+// so a revocation that lost a race to another one deletes nothing newer.
+// Running twice for one token (a racing revocation, Tidy) does no harm. A
+// token is deleted only after its OnRevoke succeeded, and its pending mark
+// with or after its entry, so a failure or crash at any point leaves
+// pending marks for Tidy, never an entry nothing points at. It returns how
+// many tokens it deleted.
 func (s *Store) finishAll(ctx context.Context, entries []*Entry) (int, error) {
 	done := 0
 	for end := len(entries); end > 0; {
 		start := max(0, end-finishBatch)
-		var ops []storage.Op
-		var cleaned []*Entry
-		var cleanErr error
-		for i := end - 1; i >= start; i-- {
-			e := entries[i]
-			if s.onRevoke != nil {
-				if err := s.onRevoke(ctx, e); err != nil {
-					cleanErr = fmt.Errorf("revoke token: clean up: %w", err)
-					break
-				}
-			}
-			ops = s.appendDeletes(ops, e)
-			cleaned = append(cleaned, e)
-		}
-		if len(ops) > 0 {
-			err := storage.Batch(ctx, s.st, ops)
-			for _, e := range cleaned {
-				s.cache.Drop(e.ID)
-			}
-			if err != nil {
-				return done, fmt.Errorf("revoke token: %w", err)
-			}
-			done += len(cleaned)
-		}
-		if cleanErr != nil {
-			return done, cleanErr
+		n, err := s.finishSome(ctx, entries[start:end])
+		done += n
+		if err != nil {
+			return done, err
 		}
 		end = start
 	}
 	return done, nil
+}
+
+// finishSome is finishAll for one batch of entries.
+func (s *Store) finishSome(ctx context.Context, entries []*Entry) (int, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var ops []storage.Op
+	var cleaned []*Entry
+	var cleanErr error
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		cur, err := s.load(ctx, e.ID)
+		if errors.Is(err, ErrNotFound) || (err == nil && (!cur.pending() || cur.Accessor != e.Accessor)) {
+			continue // finished already, and perhaps recreated since
+		}
+		if err != nil {
+			cleanErr = err
+			break
+		}
+		if s.onRevoke != nil {
+			if err := s.onRevoke(ctx, e); err != nil {
+				cleanErr = fmt.Errorf("revoke token: clean up: %w", err)
+				break
+			}
+		}
+		ops = s.appendDeletes(ops, e)
+		cleaned = append(cleaned, e)
+	}
+	if len(ops) > 0 {
+		err := storage.Batch(ctx, s.st, ops)
+		for _, e := range cleaned {
+			s.cache.Drop(e.ID)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("revoke token: %w", err)
+		}
+	}
+	return len(cleaned), cleanErr
 }
 
 // appendDeletes appends the deletion of e and its indexes to ops: the

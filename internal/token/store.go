@@ -61,13 +61,13 @@ type Options struct {
 	DefaultTTL time.Duration
 	MaxTTL     time.Duration
 	// OnRevoke is called for every token as it is revoked, children before
-	// parents, after the token is pending (no lookup accepts it) and
-	// without any of the store's locks held. Core deletes the token's
-	// cubbyhole and revokes its leases. It may run concurrently for
-	// different tokens, and more than once for one token (two revocations
-	// racing, or Tidy retrying one that failed or was cut short by a
-	// crash: the token stays pending until OnRevoke succeeds), so it must
-	// be idempotent and safe for concurrent use.
+	// parents, after the token is pending (no lookup accepts it), with the
+	// store's tree lock held shared: it must not call back into the Store.
+	// Core deletes the token's cubbyhole and revokes its leases. It may run
+	// concurrently for different tokens, and more than once for one token
+	// (two revocations racing, or Tidy retrying one that failed or was cut
+	// short by a crash: the token stays pending until OnRevoke succeeds),
+	// so it must be idempotent and safe for concurrent use.
 	OnRevoke func(ctx context.Context, e *Entry) error
 	// OnRenew, if set, is asked before a token is renewed; an error
 	// refuses the renewal and is returned as is. Core uses it to let the
@@ -95,12 +95,12 @@ type Store struct {
 	policyExists func(ctx context.Context, name string) (bool, error)
 	salt         []byte
 
-	// mu is the tree lock. Creations of random-ID tokens, uses and
-	// renewals hold it shared, so they run concurrently and share storage
-	// commits. The marking phase of a revocation holds it alone, as do the
-	// rare changes that touch many entries or need a unique ID: creation
-	// with a chosen ID, revoke-orphan and role writes. Finishing a
-	// revocation (OnRevoke and the deletions) holds no lock.
+	// mu is the tree lock. Creations of random-ID tokens, uses, renewals
+	// and the finishing of revocations hold it shared, so they run
+	// concurrently and share storage commits. The marking phase of a
+	// revocation holds it alone, as do the rare changes that touch many
+	// entries or need a unique ID: creation with a chosen ID, revoke-orphan
+	// and role writes.
 	mu sync.RWMutex
 	// entries locks one token's entry; see locks.go. Always taken after
 	// mu (shared), never the other way round.
@@ -187,7 +187,10 @@ func (s *Store) hash(domain, value string) string {
 	h.mac.Write(h.buf)
 	var out [2 * sha256.Size]byte
 	hex.Encode(out[:], h.mac.Sum(h.sum[:0]))
-	clear(h.buf) // the token, which a pooled buffer must not keep
+	// Scrub the pooled copy of the token. (The HMAC's own block buffer may
+	// keep a tail of it until the hasher's next use, as the garbage of
+	// the request that carried it may.)
+	clear(h.buf)
 	if cap(h.buf) > maxHasherBuf {
 		h.buf = nil
 	}
