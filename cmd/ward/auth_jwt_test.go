@@ -181,6 +181,13 @@ func TestAuthOIDC(t *testing.T) {
 		if _, err := person.Logical().Read("secret/data/eng/runbook"); err != nil {
 			t.Errorf("the external group's policy does not apply: %v", err)
 		}
+		self, err := person.Auth().Token().LookupSelf()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ps, _ := self.Data["identity_policies"].([]any); !slices.Contains(ps, any("eng-read")) {
+			t.Errorf("lookup-self identity_policies = %v, want the group's eng-read", self.Data["identity_policies"])
+		}
 		// The state is single use.
 		_, err = vaultClient(t, srv.Addr, "").Logical().ReadWithData("auth/oidc/oidc/callback",
 			map[string][]string{"state": {state}, "code": {code}, "client_nonce": {"n-123"}})

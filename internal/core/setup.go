@@ -60,6 +60,7 @@ func (c *Core) setup(ctx context.Context) (*unsealed, error) {
 		OnRenew: func(ctx context.Context, e *token.Entry) error {
 			return c.checkLogin(ctx, s, e)
 		},
+		IdentityPolicies: s.identity.Policies,
 		PolicyExists: func(_ context.Context, name string) (bool, error) {
 			return c.policyExists(s, name), nil
 		},

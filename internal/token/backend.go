@@ -101,8 +101,21 @@ func authFor(token string, e *Entry, lease time.Duration) *api.Auth {
 }
 
 // lookupData is the data of a lookup answer, with Vault's field names and
-// types: integers for times in seconds, RFC 3339 strings for instants.
-func lookupData(e *Entry, token string, now time.Time) map[string]any {
+// types: integers for times in seconds, RFC 3339 strings for instants. A
+// token whose entity has policies of its own or from its groups lists them
+// as identity_policies.
+func (s *Store) lookupData(e *Entry, token string) map[string]any {
+	d := entryData(e, token, s.now())
+	if e.EntityID != "" && s.identityPolicies != nil {
+		if ps := s.identityPolicies(e.EntityID); len(ps) > 0 {
+			d["identity_policies"] = ps
+		}
+	}
+	return d
+}
+
+// entryData is lookupData without the identity's policies.
+func entryData(e *Entry, token string, now time.Time) map[string]any {
 	policies := slices.Clone(e.Policies)
 	if policies == nil {
 		policies = []string{}

@@ -36,7 +36,7 @@ func (s *Store) handleLookup(ctx context.Context, req *engine.Request) (*engine.
 	if err != nil {
 		return nil, err
 	}
-	return &engine.Response{Data: lookupData(e, in.Token, s.now()), Warnings: warnings}, nil
+	return &engine.Response{Data: s.lookupData(e, in.Token), Warnings: warnings}, nil
 }
 
 func (s *Store) handleLookupSelf(ctx context.Context, req *engine.Request) (*engine.Response, error) {
@@ -44,7 +44,7 @@ func (s *Store) handleLookupSelf(ctx context.Context, req *engine.Request) (*eng
 	if err != nil {
 		return nil, err
 	}
-	return engine.DataResponse(lookupData(e, req.ClientToken, s.now())), nil
+	return engine.DataResponse(s.lookupData(e, req.ClientToken)), nil
 }
 
 // handleLookupAccessor answers lookup-accessor {accessor}; id is "".
@@ -63,7 +63,7 @@ func (s *Store) handleLookupAccessor(ctx context.Context, req *engine.Request) (
 	if err != nil {
 		return nil, err
 	}
-	return &engine.Response{Data: lookupData(e, "", s.now()), Warnings: warnings}, nil
+	return &engine.Response{Data: s.lookupData(e, ""), Warnings: warnings}, nil
 }
 
 // handleRenew answers renew {token, increment}.

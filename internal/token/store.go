@@ -69,6 +69,9 @@ type Options struct {
 	// short by a crash: the token stays pending until OnRevoke succeeds),
 	// so it must be idempotent and safe for concurrent use.
 	OnRevoke func(ctx context.Context, e *Entry) error
+	// IdentityPolicies, if set, returns the policies a token's entity
+	// brings (its own and its groups'), for lookups to show.
+	IdentityPolicies func(entityID string) []string
 	// OnRenew, if set, is asked before a token is renewed; an error
 	// refuses the renewal and is returned as is. Core uses it to let the
 	// auth method that issued a token re-check its login (the user or role
@@ -85,15 +88,17 @@ type Options struct {
 // parent that is being revoked, and of racing uses of a token's last use
 // exactly one wins.
 type Store struct {
-	st           storage.Backend
-	now          func() time.Time
-	rand         io.Reader
-	defaultTTL   time.Duration
-	maxTTL       time.Duration
-	onRevoke     func(ctx context.Context, e *Entry) error
-	onRenew      func(ctx context.Context, e *Entry) error
-	policyExists func(ctx context.Context, name string) (bool, error)
-	salt         []byte
+	st         storage.Backend
+	now        func() time.Time
+	rand       io.Reader
+	defaultTTL time.Duration
+	maxTTL     time.Duration
+	onRevoke   func(ctx context.Context, e *Entry) error
+	// identityPolicies is Options.IdentityPolicies.
+	identityPolicies func(entityID string) []string
+	onRenew          func(ctx context.Context, e *Entry) error
+	policyExists     func(ctx context.Context, name string) (bool, error)
+	salt             []byte
 
 	// mu is the tree lock. Creations of random-ID tokens, uses, renewals
 	// and the finishing of revocations hold it shared, so they run
@@ -118,15 +123,16 @@ type Store struct {
 // first use. st is normally the barrier view at "sys/token/".
 func New(ctx context.Context, st storage.Backend, opts Options) (*Store, error) {
 	s := &Store{
-		cache:        storage.NewCache[*Entry](cacheSize),
-		st:           st,
-		now:          opts.Now,
-		rand:         opts.Rand,
-		defaultTTL:   opts.DefaultTTL,
-		maxTTL:       opts.MaxTTL,
-		onRevoke:     opts.OnRevoke,
-		policyExists: opts.PolicyExists,
-		onRenew:      opts.OnRenew,
+		cache:            storage.NewCache[*Entry](cacheSize),
+		st:               st,
+		now:              opts.Now,
+		rand:             opts.Rand,
+		defaultTTL:       opts.DefaultTTL,
+		maxTTL:           opts.MaxTTL,
+		onRevoke:         opts.OnRevoke,
+		identityPolicies: opts.IdentityPolicies,
+		policyExists:     opts.PolicyExists,
+		onRenew:          opts.OnRenew,
 	}
 	if s.now == nil {
 		s.now = time.Now
