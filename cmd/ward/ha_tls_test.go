@@ -1,11 +1,15 @@
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -101,6 +105,45 @@ disable_mlock = true
 	if r != http.StatusTooManyRequests {
 		t.Fatalf("standby health over TLS: %d", r)
 	}
+
+	// SIGHUP reloads the certificate raft traffic uses, as it does the
+	// API's, and the cluster carries on.
+	dir := nodes[1].dir
+	leaf := ca.issue(t, filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key"))
+	if got := raftPeerSerial(t, nodes[1].cluster, ca); got == nil || got.Cmp(leaf) == 0 {
+		t.Fatalf("raft serves serial %v before the reload", got)
+	}
+	nodes[1].proc.Signal(syscall.SIGHUP)
+	lcEventually(t, "raft's new certificate after SIGHUP", func() bool {
+		got := raftPeerSerial(t, nodes[1].cluster, ca)
+		return got != nil && got.Cmp(leaf) == 0
+	})
+	if _, err := c1.Logical().Write("kv/y", map[string]any{"a": "c"}); err != nil {
+		t.Fatalf("forwarded write after the reload: %v", err)
+	}
+}
+
+// raftPeerSerial is the serial of the certificate a node's raft listener
+// serves, to a client holding a certificate from the cluster CA; nil when
+// the handshake fails.
+func raftPeerSerial(t *testing.T, addr string, ca *lcCA) *big.Int {
+	t.Helper()
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "client.crt"), filepath.Join(dir, "client.key")
+	ca.issue(t, certFile, keyFile)
+	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &net.Dialer{Timeout: 2 * time.Second}
+	conn, err := tls.DialWithDialer(d, "tcp", addr, &tls.Config{
+		RootCAs: ca.pool, ServerName: "127.0.0.1", Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS13,
+	})
+	if err != nil {
+		return nil
+	}
+	defer conn.Close()
+	return conn.ConnectionState().PeerCertificates[0].SerialNumber
 }
 
 func rawCallClient(t *testing.T, hc *http.Client, method, addr, path, token string) int {

@@ -63,36 +63,39 @@ func clusterAddrs(cfg *config.Config) (bind, advertise, apiAddr string, err erro
 }
 
 // openRaft opens raft storage in s.Path. A node without node_id gets a
-// random one, kept in <path>/node-id so that it survives restarts.
-func openRaft(cfg *config.Config, log *slog.Logger) (*raft.Backend, error) {
+// random one, kept in <path>/node-id so that it survives restarts. It
+// returns the certificate raft traffic uses (nil without TLS), which
+// SIGHUP reloads.
+func openRaft(cfg *config.Config, log *slog.Logger) (*raft.Backend, *certReloader, error) {
 	bind, advertise, _, err := clusterAddrs(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	id := cfg.Storage.NodeID
 	if id == "" {
 		if id, err = persistentNodeID(cfg.Storage.Path); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	tlsConf, err := raftTLS(cfg, log)
+	tlsConf, cert, err := raftTLS(cfg, log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b, err := raft.Open(context.Background(), raft.Options{
 		Dir: cfg.Storage.Path, NodeID: id, ClusterAddr: advertise, BindAddr: bind, Logger: log, TLS: tlsConf,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open raft storage: %w", err)
+		return nil, nil, fmt.Errorf("open raft storage: %w", err)
 	}
-	return b, nil
+	return b, cert, nil
 }
 
 // raftTLS is the mutual TLS of raft traffic: the cluster listener's
-// certificate as this node's identity, and tls_client_ca_file as the CA
-// every node's certificate must chain to. A listener with tls_disable
+// certificate as this node's identity, served through a reloader so that
+// SIGHUP replaces it as it does the API's, and tls_client_ca_file as the
+// CA every node's certificate must chain to. A listener with tls_disable
 // leaves raft in plain TCP, with a warning.
-func raftTLS(cfg *config.Config, log *slog.Logger) (*tls.Config, error) {
+func raftTLS(cfg *config.Config, log *slog.Logger) (*tls.Config, *certReloader, error) {
 	l := cfg.Listeners[0]
 	for _, c := range cfg.Listeners {
 		if c.ClusterAddress != "" {
@@ -102,24 +105,32 @@ func raftTLS(cfg *config.Config, log *slog.Logger) (*tls.Config, error) {
 	}
 	if l.TLSDisable {
 		log.Warn("server: raft traffic between nodes is not encrypted or authenticated (the listener sets tls_disable); keep the cluster port on a private network")
-		return nil, nil
+		return nil, nil, nil
 	}
 	if l.TLSClientCAFile == "" {
-		return nil, fmt.Errorf(`listener "tcp" %s: raft storage needs tls_client_ca_file: the CA that signed every node's certificate, which raft traffic is authenticated with`, l.Address)
+		return nil, nil, fmt.Errorf(`listener "tcp" %s: raft storage needs tls_client_ca_file: the CA that signed every node's certificate, which raft traffic is authenticated with`, l.Address)
 	}
-	cert, err := tls.LoadX509KeyPair(l.TLSCertFile, l.TLSKeyFile)
+	cert, err := newCertReloader(l.TLSCertFile, l.TLSKeyFile)
 	if err != nil {
-		return nil, fmt.Errorf("raft TLS: %w", err)
+		return nil, nil, fmt.Errorf("raft TLS: %w", err)
 	}
 	pem, err := os.ReadFile(l.TLSClientCAFile)
 	if err != nil {
-		return nil, fmt.Errorf("raft TLS: tls_client_ca_file: %w", err)
+		return nil, nil, fmt.Errorf("raft TLS: tls_client_ca_file: %w", err)
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("raft TLS: tls_client_ca_file %s holds no PEM certificate", l.TLSClientCAFile)
+		return nil, nil, fmt.Errorf("raft TLS: tls_client_ca_file %s holds no PEM certificate", l.TLSClientCAFile)
 	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, ClientCAs: pool, MinVersion: tls.VersionTLS13}, nil
+	conf := &tls.Config{
+		GetCertificate: cert.get,
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			return cert.cert.Load(), nil
+		},
+		ClientCAs:  pool,
+		MinVersion: tls.VersionTLS13,
+	}
+	return conf, cert, nil
 }
 
 func persistentNodeID(dir string) (string, error) {

@@ -90,7 +90,7 @@ func New(cfg *config.Config, logOut io.Writer) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	physical, closer, err := openStorage(cfg, log)
+	physical, closer, certs, err := openStorage(cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func New(cfg *config.Config, logOut io.Writer) (*Server, error) {
 		}
 		return nil, err
 	}
-	s := &Server{Core: c, log: log, level: level, closer: closer, serveErr: make(chan error, len(cfg.Listeners))}
+	s := &Server{Core: c, log: log, level: level, closer: closer, certs: certs, serveErr: make(chan error, len(cfg.Listeners))}
 	s.startBackground(sl, cfg.Storage.RetryJoin)
 	return s, nil
 }
@@ -157,25 +157,31 @@ func (s *Server) startBackground(sl seals, joins []config.RetryJoin) {
 	}
 }
 
-func openStorage(cfg *config.Config, log *slog.Logger) (storage.Backend, io.Closer, error) {
+// openStorage opens the configured storage. It also returns the
+// certificates the storage serves (raft's), for SIGHUP to reload.
+func openStorage(cfg *config.Config, log *slog.Logger) (storage.Backend, io.Closer, []*certReloader, error) {
 	s := cfg.Storage
 	switch s.Type {
 	case config.StorageRaft:
-		b, err := openRaft(cfg, log)
+		b, cert, err := openRaft(cfg, log)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		return b, b, nil
+		var certs []*certReloader
+		if cert != nil {
+			certs = append(certs, cert)
+		}
+		return b, b, certs, nil
 	case config.StorageInmem:
-		return inmem.New(), nil, nil
+		return inmem.New(), nil, nil, nil
 	case config.StorageBolt:
 		b, err := bolt.Open(s.Path, nil)
 		if err != nil {
-			return nil, nil, fmt.Errorf("open bolt storage: %w", err)
+			return nil, nil, nil, fmt.Errorf("open bolt storage: %w", err)
 		}
-		return b, b, nil
+		return b, b, nil, nil
 	}
-	return nil, nil, fmt.Errorf("storage %q is not supported by this build yet", s.Type)
+	return nil, nil, nil, fmt.Errorf("storage %q is not supported by this build yet", s.Type)
 }
 
 // Listen binds every listener and starts serving the API.

@@ -49,9 +49,10 @@ type Options struct {
 	BindAddr string
 
 	// TLS, when set, makes raft traffic mutual TLS: the node listens and
-	// dials with TLS.Certificates and accepts only peers whose certificate
-	// chains to TLS.ClientCAs (and, dialing, TLS.RootCAs). nil is plain
-	// TCP, for a private network.
+	// dials with TLS.Certificates (or GetCertificate and
+	// GetClientCertificate, to change it at run time) and accepts only
+	// peers whose certificate chains to TLS.ClientCAs (and, dialing,
+	// TLS.RootCAs). nil is plain TCP, for a private network.
 	TLS *tls.Config
 
 	// Logger receives raft's own log lines (hclog levels mapped to slog:
