@@ -123,12 +123,10 @@ func raftTLS(cfg *config.Config, log *slog.Logger) (*tls.Config, *certReloader, 
 		return nil, nil, fmt.Errorf("raft TLS: tls_client_ca_file %s holds no PEM certificate", l.TLSClientCAFile)
 	}
 	conf := &tls.Config{
-		GetCertificate: cert.get,
-		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-			return cert.cert.Load(), nil
-		},
-		ClientCAs:  pool,
-		MinVersion: tls.VersionTLS13,
+		GetCertificate:       cert.get,
+		GetClientCertificate: cert.getClient,
+		ClientCAs:            pool,
+		MinVersion:           tls.VersionTLS13,
 	}
 	return conf, cert, nil
 }

@@ -30,6 +30,13 @@ func (cr *certReloader) reload() error {
 	return nil
 }
 
+// get serves the certificate to a client (tls.Config.GetCertificate).
 func (cr *certReloader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	return cr.cert.Load(), nil
+}
+
+// getClient presents the certificate to a server that asks for one
+// (tls.Config.GetClientCertificate).
+func (cr *certReloader) getClient(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 	return cr.cert.Load(), nil
 }
